@@ -1,0 +1,1 @@
+"""Everything that touches the outside: replay files, Kafka, the warehouse, simulators."""

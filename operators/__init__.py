@@ -1,0 +1,1 @@
+"""Domain logic: pure functions and small state machines, testable without servers."""

@@ -1,0 +1,1 @@
+"""Warehouse (ClickHouse / chDB) connection, schema migrations and the batching sink."""

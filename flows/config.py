@@ -1,0 +1,271 @@
+"""Site configuration: one TOML file plus ``QUAYWATCH__SECTION__KEY`` environment overrides.
+
+The file describes the warehouse, the Kafka brokers and topics, the meters and tanks of the site and the
+tolerances. Every flow is built from a :class:`Config`, so tests and the command line build the same graph
+with different connectors.
+
+Environment overrides use double underscores as the path separator and are parsed as TOML values when
+possible (``QUAYWATCH__WAREHOUSE__DSN=http://ch:8123``, ``QUAYWATCH__WAREHOUSE__BATCH_ROWS=50000``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "QUAYWATCH__"
+DEFAULT_CONFIG = "demo_site/quaywatch.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration is missing a value or holds an invalid one."""
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    """Where results go and how they are batched.
+
+    Attributes:
+        dsn: ``chdb:///abs/path`` (embedded), ``http(s)://user:pass@host:port`` (server), or empty for
+            the embedded default ``chdb:///<data dir>/warehouse``.
+        database: ClickHouse database holding every quaywatch table.
+        batch_rows: Rows per insert under load.
+        flush_seconds: Longest time a row waits in the sink buffer.
+    """
+
+    dsn: str = ""
+    database: str = "quaywatch"
+    batch_rows: int = 50_000
+    flush_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class KafkaConfig:
+    """Broker address, topic names and client settings."""
+
+    brokers: str = "127.0.0.1:9092"
+    topics: Mapping[str, str] = field(default_factory=dict)
+    client: Mapping[str, str] = field(default_factory=dict)
+
+    def topic(self, name: str) -> str:
+        """Topic for a logical stream name (``meter.readings`` → ``quaywatch.meter.readings``)."""
+        return self.topics.get(name.replace(".", "_"), f"quaywatch.{name}")
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    """A flow meter on a transfer line (M1, M5, M6)."""
+
+    meter_id: str
+    serial: str
+    line: str
+    product: str
+    product_group: str
+    accuracy_class: float = 0.3
+    calibration_certificate: str = ""
+    calibration_expires: date | None = None
+    has_densitometer: bool = True
+    default_density_15c_kgm3: float | None = None
+    alpha60_per_f: float | None = None
+
+
+@dataclass(frozen=True)
+class TankConfig:
+    """A shore tank with its strapping (calibration) table (M5, M11, M12)."""
+
+    tank_id: str
+    strapping_table: Path
+    reference_height_mm: float
+    capacity_m3: float
+    product: str
+    product_group: str
+    density_15c_kgm3: float
+    alpha60_per_f: float | None = None
+
+
+@dataclass(frozen=True)
+class OperationConfig:
+    """Operation detection: hysteresis on flow rate, debounced in event time."""
+
+    start_flow_m3h: float = 30.0
+    stop_flow_m3h: float = 10.0
+    stop_after_s: float = 120.0
+    min_volume_m3: float = 0.5
+    progress_every_s: float = 60.0
+    max_reset_jump_m3: float = 50.0
+
+
+@dataclass(frozen=True)
+class TankStateConfig:
+    """Tank movement classification: receiving / delivering / idle."""
+
+    window_s: float = 300.0
+    min_rate_m3h: float = 5.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a flow needs to know about the site."""
+
+    site: str
+    warehouse: WarehouseConfig
+    kafka: KafkaConfig
+    meters: tuple[MeterConfig, ...]
+    tanks: tuple[TankConfig, ...]
+    operations: OperationConfig = OperationConfig()
+    tank_state: TankStateConfig = TankStateConfig()
+    vcf_round_inputs: bool = True
+    tolerances: Mapping[str, Any] = field(default_factory=dict)
+    source_path: Path | None = None
+
+    def meter(self, meter_id: str) -> MeterConfig | None:
+        """The configured meter with this id, if any."""
+        return next((m for m in self.meters if m.meter_id == meter_id), None)
+
+    def tank(self, tank_id: str) -> TankConfig | None:
+        """The configured tank with this id, if any."""
+        return next((t for t in self.tanks if t.tank_id == tank_id), None)
+
+
+def default_config_path() -> Path:
+    """Path of the demo site configuration shipped inside the package."""
+    return Path(str(resources.files("flows") / DEFAULT_CONFIG))
+
+
+def load_config(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Load a configuration file and apply environment overrides.
+
+    Args:
+        path: TOML file; ``QUAYWATCH_CONFIG`` or the shipped demo site when omitted.
+        environ: Environment to read overrides from (defaults to ``os.environ``).
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: When the file is unreadable or a value is missing or invalid.
+    """
+    env = os.environ if environ is None else environ
+    cfg_path = Path(path or env.get("QUAYWATCH_CONFIG") or default_config_path())
+    try:
+        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration {cfg_path}: {exc}") from exc
+    apply_env_overrides(raw, env)
+    return parse_config(raw, base_dir=cfg_path.parent, source_path=cfg_path)
+
+
+def apply_env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Apply ``QUAYWATCH__A__B=value`` overrides to a raw TOML mapping in place."""
+    for name, value in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__") if k]
+        if not keys:
+            continue
+        node = raw
+        for key in keys[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{name}: {key!r} is not a table in the configuration")
+            node = child
+        node[keys[-1]] = _parse_env_value(value)
+
+
+def _parse_env_value(value: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | None = None) -> Config:
+    """Build a :class:`Config` from a raw mapping (already merged with overrides).
+
+    Args:
+        raw: The TOML document as a mapping.
+        base_dir: Directory that relative paths (strapping tables) are resolved against.
+        source_path: The file the mapping came from, kept for messages.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: On a missing or invalid value.
+    """
+    try:
+        meters = tuple(_meter(m) for m in raw.get("meters", []))
+        tanks = tuple(_tank(t, base_dir) for t in raw.get("tanks", []))
+        wh = dict(raw.get("warehouse", {}))
+        kafka = dict(raw.get("kafka", {}))
+        cfg = Config(
+            site=str(raw.get("site", "site")),
+            warehouse=WarehouseConfig(**wh),
+            kafka=KafkaConfig(
+                brokers=str(kafka.get("brokers", KafkaConfig.brokers)),
+                topics={str(k): str(v) for k, v in kafka.get("topics", {}).items()},
+                client={str(k): str(v) for k, v in kafka.get("client", {}).items()},
+            ),
+            meters=meters,
+            tanks=tanks,
+            operations=OperationConfig(**raw.get("operations", {})),
+            tank_state=TankStateConfig(**raw.get("tank_state", {})),
+            vcf_round_inputs=bool(raw.get("vcf", {}).get("round_inputs", True)),
+            tolerances=dict(raw.get("tolerances", {})),
+            source_path=source_path,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        where = f" in {source_path}" if source_path else ""
+        raise ConfigError(f"invalid configuration{where}: {exc}") from exc
+    _check_unique("meter_id", [m.meter_id for m in meters])
+    _check_unique("tank_id", [t.tank_id for t in tanks])
+    return cfg
+
+
+def _meter(raw: Mapping[str, Any]) -> MeterConfig:
+    expires = raw.get("calibration_expires")
+    if isinstance(expires, str):
+        expires = date.fromisoformat(expires)
+    return MeterConfig(
+        meter_id=str(raw["meter_id"]),
+        serial=str(raw["serial"]),
+        line=str(raw.get("line", "")),
+        product=str(raw.get("product", "")),
+        product_group=str(raw["product_group"]),
+        accuracy_class=float(raw.get("accuracy_class", 0.3)),
+        calibration_certificate=str(raw.get("calibration_certificate", "")),
+        calibration_expires=expires,
+        has_densitometer=bool(raw.get("has_densitometer", True)),
+        default_density_15c_kgm3=_opt_float(raw.get("default_density_15c_kgm3")),
+        alpha60_per_f=_opt_float(raw.get("alpha60_per_f")),
+    )
+
+
+def _tank(raw: Mapping[str, Any], base_dir: Path) -> TankConfig:
+    table = Path(str(raw["strapping_table"]))
+    return TankConfig(
+        tank_id=str(raw["tank_id"]),
+        strapping_table=table if table.is_absolute() else base_dir / table,
+        reference_height_mm=float(raw["reference_height_mm"]),
+        capacity_m3=float(raw["capacity_m3"]),
+        product=str(raw.get("product", "")),
+        product_group=str(raw["product_group"]),
+        density_15c_kgm3=float(raw["density_15c_kgm3"]),
+        alpha60_per_f=_opt_float(raw.get("alpha60_per_f")),
+    )
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _check_unique(what: str, ids: list[str]) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"duplicate {what}: {', '.join(dupes)}")
