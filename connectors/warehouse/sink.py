@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -128,7 +128,7 @@ class WarehouseWriter:
             parts = [b.columns[name] for b in batches]
             values: Any
             if all(isinstance(p, np.ndarray) for p in parts):
-                values = np.concatenate(parts) if len(parts) > 1 else parts[0]  # type: ignore[arg-type]
+                values = np.concatenate(parts) if len(parts) > 1 else parts[0]
             else:
                 values = [v for p in parts for v in p]
             arrays.append(_array(values, schema[name]))
@@ -187,10 +187,3 @@ class WarehouseSink(DynamicSink[Rows]):
         self.writers.append(writer)
         return _WarehousePartition(writer)
 
-
-def rows_of(items: Iterable[Rows]) -> dict[str, int]:
-    """Row counts per table of some batches (for logs and summaries)."""
-    counts: dict[str, int] = {}
-    for r in items:
-        counts[r.table] = counts.get(r.table, 0) + len(r)
-    return counts

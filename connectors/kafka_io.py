@@ -1,0 +1,84 @@
+"""Kafka input and output for the flows, over ``bytewax.connectors.kafka``.
+
+Input records become :class:`~operators.events.RawEvent` (stream name from the topic, position
+``topic/partition@offset``); consumer errors become dead letters. Dead letters and alerts are published
+as JSON with the source topic (or entity) as key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import bytewax.operators as op
+from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
+from bytewax.connectors.kafka import operators as kop
+from bytewax.dataflow import Dataflow, Stream
+
+from operators.events import DeadLetter, RawEvent, iso_ms
+
+# Settings that work with every broker we test against (see DESIGN.md: tansu needs short fetch waits).
+DEFAULT_CLIENT = {"fetch.wait.max.ms": "10"}
+
+
+def parse_kafka_url(url: str) -> list[str]:
+    """Brokers from ``kafka://host:port[,host:port]``.
+
+    Raises:
+        ValueError: When the URL is not a kafka:// URL with at least one broker.
+    """
+    if not url.startswith("kafka://"):
+        raise ValueError(f"not a kafka:// source: {url!r}")
+    brokers = [b for b in url[len("kafka://") :].rstrip("/").split(",") if b]
+    if not brokers:
+        raise ValueError(f"no broker in {url!r}")
+    return brokers
+
+
+def kafka_raw_events(step_id: str, flow: Dataflow, brokers: list[str], topics: Mapping[str, str],
+                     flow_name: str, client: Mapping[str, str] | None = None,
+                     tail: bool = True) -> tuple[Stream[RawEvent], Stream[DeadLetter]]:
+    """Consume the topics as raw events.
+
+    Args:
+        step_id: Step id.
+        flow: The dataflow.
+        brokers: ``host:port`` list.
+        topics: Topic name → logical stream name.
+        flow_name: Flow name recorded on dead letters.
+        client: Extra librdkafka settings.
+        tail: Keep waiting for new records (False: stop at the end of the topics, for replays and tests).
+
+    Returns:
+        The raw events and the consumer errors as dead letters.
+    """
+    config = {**DEFAULT_CLIENT, **(client or {})}
+    kin = kop.input(step_id, flow, brokers=brokers, topics=list(topics), tail=tail, add_config=config)
+
+    def to_raw(msg: KafkaSourceMessage[Any, Any]) -> RawEvent:
+        topic = msg.topic or ""
+        return RawEvent(topics.get(topic, topic), msg.value or b"", f"{topic}/{msg.partition}@{msg.offset}")
+
+    def to_dead(err: Any) -> DeadLetter:
+        msg = err.msg
+        raw = RawEvent(topics.get(msg.topic or "", msg.topic or ""), msg.value or b"",
+                       f"{msg.topic}/{msg.partition}@{msg.offset}")
+        return DeadLetter.of(flow_name, raw, f"kafka consumer error: {err.err}")
+
+    return op.map(f"{step_id}_raw", kin.oks, to_raw), op.map(f"{step_id}_errs", kin.errs, to_dead)
+
+
+def dead_letter_message(d: DeadLetter, topic: str) -> KafkaSinkMessage[bytes, bytes]:
+    """The Kafka record publishing a dead letter (key = source stream)."""
+    body = {
+        "dead_letter_id": d.dead_letter_id, "flow": d.flow, "stream": d.stream, "source_position": d.position,
+        "event_ts": iso_ms(d.event_ts) if d.event_ts else None, "reason": d.reason, "raw": d.raw,
+    }
+    return KafkaSinkMessage(key=d.stream.encode(), value=json.dumps(body).encode(), topic=topic)
+
+
+def kafka_output(step_id: str, up: Stream[KafkaSinkMessage[bytes, bytes]], brokers: list[str], topic: str,
+                 client: Mapping[str, str] | None = None) -> None:
+    """Publish records to a topic."""
+    kop.output(step_id, up, brokers=brokers, topic=topic, add_config=dict(client or {}))

@@ -1,0 +1,220 @@
+"""Bulk-fuel meters and shore tanks dataflow (M1–M5, M12): wiring only.
+
+raw events ──decode──▶ meter:ID ──MeterTracker──▶ meter_readings, meter_operations
+│          tank:ID  ──TankTracker───▶ tank_readings, tank_inventory
+│          transfers / lab density ──▶ transfers, lab_densities
+└─ invalid ─────────────────────────▶ dead_letters (table, and topic with Kafka)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+import bytewax.operators as op
+from bytewax.dataflow import Dataflow, Stream
+from bytewax.operators import KeyedStream, StatefulLogic
+from bytewax.outputs import Sink
+
+from flows.config import Config
+from operators.events import DeadLetter, RawEvent
+from operators.meter_events import (
+    KEY_DEAD_LETTERS,
+    KEY_TRANSFERS,
+    LabDensity,
+    MeterChunk,
+    SiteDecoder,
+    TankReading,
+    Transfer,
+)
+from operators.meter_operations import MeterOutput, MeterParams, MeterTracker
+from operators.rows import Rows
+from operators.strapping import StrappingTable
+from operators.tank_inventory import TankOutput, TankParams, TankTracker
+
+FLOW = "meters"
+Item = Rows | DeadLetter
+
+
+def meter_params(cfg: Config) -> dict[str, MeterParams]:
+    """Tracker parameters of every configured meter."""
+    o = cfg.operations
+    return {
+        m.meter_id: MeterParams(
+            meter_id=m.meter_id, serial=m.serial, product=m.product, product_group=m.product_group,
+            has_densitometer=m.has_densitometer, default_density_15c_kgm3=m.default_density_15c_kgm3,
+            alpha60_per_f=m.alpha60_per_f, start_flow_m3h=o.start_flow_m3h, stop_flow_m3h=o.stop_flow_m3h,
+            stop_after_s=o.stop_after_s, min_volume_m3=o.min_volume_m3, progress_every_s=o.progress_every_s,
+            max_reset_jump_m3=o.max_reset_jump_m3, round_inputs=cfg.vcf_round_inputs)
+        for m in cfg.meters
+    }
+
+
+def tank_params(cfg: Config) -> dict[str, TankParams]:
+    """Tracker parameters of every configured tank (strapping tables loaded)."""
+    return {
+        t.tank_id: TankParams(
+            tank_id=t.tank_id, strapping=StrappingTable.from_csv(t.strapping_table),
+            reference_height_mm=t.reference_height_mm, capacity_m3=t.capacity_m3, product=t.product,
+            product_group=t.product_group, density_15c_kgm3=t.density_15c_kgm3, alpha60_per_f=t.alpha60_per_f,
+            window_s=cfg.tank_state.window_s, min_rate_m3h=cfg.tank_state.min_rate_m3h,
+            round_inputs=cfg.vcf_round_inputs)
+        for t in cfg.tanks
+    }
+
+
+def _emit(out: MeterOutput | TankOutput) -> list[Item]:
+    items: list[Item] = []
+    if isinstance(out, MeterOutput):
+        if out.readings is not None:
+            items.append(out.readings)
+        if out.operations:
+            items.append(Rows.from_dicts("meter_operations", out.operations))
+    else:
+        items.extend(out.rows)
+    items.extend(out.dead_letters)
+    return items
+
+
+class _MeterLogic(StatefulLogic[tuple[str, Any], Item, MeterTracker]):
+    def __init__(self, resume: MeterTracker | None, make: Callable[[str], MeterTracker]) -> None:
+        self.tracker = resume
+        self.make = make
+
+    def on_item(self, value: tuple[str, Any]) -> tuple[Iterable[Item], bool]:
+        key, item = value
+        if self.tracker is None:
+            self.tracker = self.make(key)
+        t = self.tracker
+        if isinstance(item, MeterChunk):
+            out = t.on_chunk(item)
+        elif isinstance(item, Transfer):
+            out = t.on_transfer(item)
+        elif isinstance(item, LabDensity):
+            out = t.on_lab_density(item)
+        else:  # pragma: no cover - the decoder only routes the types above here
+            raise TypeError(f"unexpected item {type(item).__name__}")
+        return _emit(out), StatefulLogic.RETAIN
+
+    def on_eof(self) -> tuple[Iterable[Item], bool]:
+        if self.tracker is None:
+            return [], StatefulLogic.RETAIN
+        return _emit(self.tracker.finish()), StatefulLogic.RETAIN
+
+    def snapshot(self) -> MeterTracker:
+        assert self.tracker is not None
+        return copy.deepcopy(self.tracker)
+
+
+class _TankLogic(StatefulLogic[tuple[str, Any], Item, TankTracker]):
+    def __init__(self, resume: TankTracker | None, make: Callable[[str], TankTracker]) -> None:
+        self.tracker = resume
+        self.make = make
+
+    def on_item(self, value: tuple[str, Any]) -> tuple[Iterable[Item], bool]:
+        key, item = value
+        if self.tracker is None:
+            self.tracker = self.make(key)
+        if isinstance(item, TankReading):
+            return _emit(self.tracker.on_reading(item)), StatefulLogic.RETAIN
+        return _emit(self.tracker.on_transfer(item)), StatefulLogic.RETAIN
+
+    def snapshot(self) -> TankTracker:
+        assert self.tracker is not None
+        return copy.deepcopy(self.tracker)
+
+
+def transfer_row(t: Transfer) -> Rows:
+    """The ``transfers`` table row of a transfer document event."""
+    f = t.fields
+
+    def num(name: str) -> float | None:
+        v = f.get(name)
+        return None if v is None else float(v)
+
+    return Rows.from_dicts("transfers", [{
+        "transfer_id": t.transfer_id, "event": t.event, "ts": t.ts, "direction": t.direction,
+        "ship_name": str(f.get("ship_name", "")), "product": str(f.get("product", "")),
+        "product_group": str(f.get("product_group", "")), "meter_ids": list(t.meter_ids),
+        "tank_ids": list(t.tank_ids), "bl_no": str(f.get("bl_no", "")), "bl_date": str(f.get("bl_date", "")),
+        "bl_quantity_kg_air": num("bl_quantity_kg_air"), "bl_quantity_m3_15c": num("bl_quantity_m3_15c"),
+        "summary_declaration_no": str(f.get("summary_declaration_no", "")),
+        "summary_declaration_date": str(f.get("summary_declaration_date", "")),
+        "declaration_no": str(f.get("declaration_no", "")), "declaration_date": str(f.get("declaration_date", "")),
+        "declaration_quantity_kg": num("declaration_quantity_kg"),
+        "ship_tank_opening_m3_15c": num("ship_tank_opening_m3_15c"),
+        "ship_tank_closing_m3_15c": num("ship_tank_closing_m3_15c"),
+        "document": json.dumps(dict(f), sort_keys=True, ensure_ascii=False), "source_position": "",
+    }])
+
+
+def lab_density_row(lab: LabDensity) -> Rows:
+    """The ``lab_densities`` table row of an officer-entered density."""
+    return Rows.from_dicts("lab_densities", [{
+        "transfer_id": lab.transfer_id, "ts": lab.ts, "officer_id": lab.officer_id,
+        "density_15c_kgm3": lab.density_15c_kgm3, "source": lab.source, "note": lab.note,
+        "source_position": lab.position,
+    }])
+
+
+def dead_letter_rows(d: DeadLetter) -> Rows:
+    """The ``dead_letters`` table row of a rejected record."""
+    return Rows.from_dicts("dead_letters", [{
+        "dead_letter_id": d.dead_letter_id, "flow": d.flow, "stream": d.stream, "source_position": d.position,
+        "event_ts": d.event_ts, "reason": d.reason, "raw": d.raw,
+    }])
+
+
+Inputs = Callable[[Dataflow], tuple[Stream[RawEvent], Stream[DeadLetter] | None]]
+
+
+def build_meters_flow(cfg: Config, inputs: Inputs, sink: Sink[Rows],
+                      publish_dead_letters: Callable[[Stream[DeadLetter]], None] | None = None) -> Dataflow:
+    """Build the meters dataflow.
+
+    Args:
+        cfg: Site configuration.
+        inputs: Adds the raw-event input to the flow; returns the events and, for sources that have
+            them, the consumer errors as dead letters.
+        sink: Where table rows go (the warehouse sink, or a test sink).
+        publish_dead_letters: Optional extra output of the dead letters (the dead-letter topic).
+
+    Returns:
+        The dataflow.
+    """
+    flow = Dataflow(FLOW)
+    events, errors = inputs(flow)
+    decoder = SiteDecoder(FLOW, (m.meter_id for m in cfg.meters), (t.tank_id for t in cfg.tanks))
+    keyed = cast(KeyedStream[Any], op.flat_map_batch("decode", events, decoder.decode_batch))
+
+    m_params, t_params = meter_params(cfg), tank_params(cfg)
+    # The logic builder is not told its key, so each value travels with its entity key.
+    tagged = op.map("tag_entity", keyed, lambda kv: (kv[0], kv))
+
+    meters = op.filter("meters", tagged, lambda kv: kv[0].startswith("meter:"))
+    meter_items = op.stateful(
+        "meter_state", meters,
+        lambda resume: _MeterLogic(resume, lambda key: MeterTracker(m_params[key[len("meter:"):]], FLOW)))
+    tanks = op.filter("tanks", tagged, lambda kv: kv[0].startswith("tank:"))
+    tank_items = op.stateful(
+        "tank_state", tanks,
+        lambda resume: _TankLogic(resume, lambda key: TankTracker(t_params[key[len("tank:"):]], FLOW)))
+
+    transfers = op.filter_map("transfers", keyed,
+                              lambda kv: transfer_row(kv[1]) if kv[0] == KEY_TRANSFERS else None)
+    labs = op.filter_map("lab_densities", keyed,
+                         lambda kv: lab_density_row(kv[1]) if kv[0] == "lab_density" else None)
+    decode_dead = op.filter_map("decode_dead", keyed,
+                                lambda kv: kv[1] if kv[0] == KEY_DEAD_LETTERS else None)
+    state_items = op.merge("state_items", op.key_rm("meter_out", meter_items), op.key_rm("tank_out", tank_items))
+    state_rows = op.filter_map("state_rows", state_items, lambda x: x if isinstance(x, Rows) else None)
+    state_dead = op.filter_map("state_dead", state_items, lambda x: x if isinstance(x, DeadLetter) else None)
+    dead_streams = [decode_dead, state_dead] + ([errors] if errors is not None else [])
+    dead = op.merge("dead_letters", *dead_streams)
+    if publish_dead_letters is not None:
+        publish_dead_letters(dead)
+    rows = op.merge("rows", state_rows, transfers, labs, op.map("dead_letter_rows", dead, dead_letter_rows))
+    op.output("warehouse", rows, sink)
+    return flow

@@ -1,0 +1,402 @@
+"""Per-meter state: readings corrected to 15 °C, transfer operations detected and totalled (M1–M4).
+
+Quantities follow the API MPMS 12.2 / 21.2 practice: the totalizer increment of each interval (gross
+observed volume, GOV) is corrected with that interval's CTL·CPL into gross standard volume at 15 °C (GSV)
+and into mass, and the corrected increments are summed. Temperature, pressure and density of an operation
+are flow-weighted averages (weights = GOV increments). The integrated flow rate is kept as a cross-check.
+
+Operation detection is a hysteresis on flow rate in event time: idle → open when flow reaches
+``start_flow_m3h``; open → closed when flow stays below ``stop_flow_m3h`` for ``stop_after_s``. An
+operation's opening index is the totalizer at the last still reading before movement began, so no
+volume of the pump ramp is lost; its closing index is the totalizer when the stop was confirmed, so
+``closing - opening`` equals the operation's GOV (barring totalizer resets, which are flagged).
+Movement that never reaches the start threshold is recorded as a ``creep`` record (M8, M10 evidence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from operators.events import DeadLetter, ts_from_ms
+from operators.meter_events import LabDensity, MeterChunk, Transfer
+from operators.rows import Rows
+from operators.vcf import AIR_BUOYANCY_KGM3, correct_batch
+
+# Column order of the per-reading contribution matrix summed over operations.
+_GOV, _GSV, _MASS, _TW, _PW, _RHO_OBS_W, _GOV_OBS, _FLOW_INT, _COUNT, _GOV_NO_DENSITY = range(10)
+_NCOLS = 10
+
+
+@dataclass(frozen=True)
+class MeterParams:
+    """What the tracker needs to know about its meter and the site's detection rules."""
+
+    meter_id: str
+    serial: str
+    product: str
+    product_group: str
+    has_densitometer: bool = True
+    default_density_15c_kgm3: float | None = None
+    alpha60_per_f: float | None = None
+    start_flow_m3h: float = 30.0
+    stop_flow_m3h: float = 10.0
+    stop_after_s: float = 120.0
+    min_volume_m3: float = 0.5
+    progress_every_s: float = 60.0
+    max_reset_jump_m3: float = 50.0
+    round_inputs: bool = True
+
+
+@dataclass
+class _Op:
+    """Accumulators of one operation (or of creep while idle)."""
+
+    sums: NDArray[np.float64] = field(default_factory=lambda: np.zeros(_NCOLS))
+    first_move_ms: int | None = None
+    started_ms: int | None = None
+    opening_index: float = 0.0
+    quiet_since_ms: int | None = None
+    flags: set[str] = field(default_factory=set)
+    density_sources: set[str] = field(default_factory=set)
+    editions: set[str] = field(default_factory=set)
+    transfer: Transfer | None = None
+
+
+@dataclass
+class MeterOutput:
+    """What one step of the tracker emits."""
+
+    readings: Rows | None = None
+    operations: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+
+class MeterTracker:
+    """Stateful logic of one meter; feed it chunks, transfers and lab densities in arrival order.
+
+    The tracker is plain Python state (picklable) so the flow can snapshot it for recovery.
+
+    Args:
+        params: Meter and detection parameters.
+        flow: Flow name used on dead letters.
+    """
+
+    def __init__(self, params: MeterParams, flow: str = "meters") -> None:
+        self.p = params
+        self.flow = flow
+        self.last_ts_ms: int | None = None
+        self.last_total: float | None = None
+        self.last_flow = 0.0
+        self.active = False
+        self.op = _Op()
+        self.anchor_total: float | None = None
+        self.transfer: Transfer | None = None
+        self.lab: dict[str, LabDensity] = {}
+        self.cum = np.zeros(_NCOLS)
+        self.last_progress_ms: int | None = None
+
+    # ----------------------------------------------------------------- documents
+    def on_transfer(self, t: Transfer) -> MeterOutput:
+        """Attach (or detach, on ``close``) the transfer documents to this meter's operations."""
+        if t.event == "close":
+            if self.transfer is not None and self.transfer.transfer_id == t.transfer_id:
+                self.transfer = None
+        else:
+            self.transfer = t
+            if self.active or self.op.first_move_ms is not None:
+                self.op.transfer = t
+        return MeterOutput()
+
+    def on_lab_density(self, lab: LabDensity) -> MeterOutput:
+        """Record an officer-entered density at 15 °C; used for readings without a densitometer."""
+        self.lab[lab.transfer_id] = lab
+        return MeterOutput()
+
+    # ----------------------------------------------------------------- readings
+    def on_chunk(self, chunk: MeterChunk) -> MeterOutput:
+        """Correct a chunk of readings, advance operation detection and emit rows."""
+        out = MeterOutput()
+        chunk = self._drop_out_of_order(chunk, out)
+        n = len(chunk)
+        if n == 0:
+            return out
+        p = self.p
+        ts = chunk.ts_ms
+        total = chunk.gov_total_m3
+        flow = chunk.flow_m3h
+
+        prev_ts = np.empty(n, dtype=np.int64)
+        prev_total = np.empty(n)
+        prev_flow = np.empty(n)
+        prev_ts[0] = ts[0] if self.last_ts_ms is None else self.last_ts_ms
+        prev_total[0] = total[0] if self.last_total is None else self.last_total
+        prev_flow[0] = flow[0] if self.last_ts_ms is None else self.last_flow
+        prev_ts[1:], prev_total[1:], prev_flow[1:] = ts[:-1], total[:-1], flow[:-1]
+        dt_h = (ts - prev_ts) / 3_600_000.0
+        flow_int = 0.5 * (flow + prev_flow) * dt_h
+        delta = total - prev_total
+        # A totalizer that goes back (reset/rollover) or jumps further than flow can explain is not volume:
+        # the interval's volume comes from flow integration instead, and the reading is flagged.
+        bad = (delta < 0) | (delta > np.maximum(p.max_reset_jump_m3, 3.0 * flow_int + 1.0))
+        delta_source = np.where(bad, "flow_integration", "totalizer")
+        if bad.any():
+            delta = np.where(bad, flow_int, delta)
+            for i in np.flatnonzero(bad):
+                flag = "totalizer_reset" if total[i] < prev_total[i] else "totalizer_jump"
+                self.op.flags.add(flag)
+
+        # density basis per row: observed at line conditions, else officer/default value at 15 °C
+        observed = ~np.isnan(chunk.density_kgm3)
+        rho_in = chunk.density_kgm3.copy()
+        src = np.where(observed, "meter", "")
+        if not observed.all():
+            rho15, source = self._substitute_density()
+            if rho15 is not None:
+                rho_in[~observed] = rho15
+                src = np.where(observed, "meter", source)
+            else:
+                src = np.where(observed, "meter", "missing")
+        group = self._product_group()
+        corr = correct_batch(group, rho_in, observed, chunk.temp_c, chunk.pressure_kpa,
+                             alpha60_per_f=p.alpha60_per_f, round_inputs=p.round_inputs)
+        ctpl = corr.ctpl
+        rho15_arr = corr.density_15c_kgm3
+        gsv_d = delta * ctpl
+        mass_d = gsv_d * rho15_arr
+        ok = ~np.isnan(gsv_d)
+
+        contrib = np.zeros((n, _NCOLS))
+        contrib[:, _GOV] = delta
+        contrib[:, _GSV] = np.where(ok, gsv_d, 0.0)
+        contrib[:, _MASS] = np.where(ok, mass_d, 0.0)
+        contrib[:, _TW] = chunk.temp_c * delta
+        contrib[:, _PW] = chunk.pressure_kpa * delta
+        contrib[:, _RHO_OBS_W] = np.where(observed, chunk.density_kgm3 * delta, 0.0)
+        contrib[:, _GOV_OBS] = np.where(observed, delta, 0.0)
+        contrib[:, _FLOW_INT] = flow_int
+        contrib[:, _COUNT] = 1.0
+        contrib[:, _GOV_NO_DENSITY] = np.where(ok, 0.0, delta)
+        csum = np.vstack([np.zeros((1, _NCOLS)), np.cumsum(contrib, axis=0)])
+        for err in set(e for e in corr.error if e):
+            self.op.flags.add(f"correction: {err}")
+        self.op.editions.add(corr.edition)
+        self.op.density_sources.update(s for s in set(src.tolist()) if s)
+
+        op_ids = self._detect(ts, total, flow, delta, csum, out)
+
+        self.last_ts_ms = int(ts[-1])
+        self.last_total = float(total[-1])
+        self.last_flow = float(flow[-1])
+        out.readings = Rows("meter_readings", {
+            "meter_id": [p.meter_id] * n,
+            "ts": ts.astype("datetime64[ms]"),
+            "gov_total_m3": total,
+            "flow_m3h": flow,
+            "temp_c": chunk.temp_c,
+            "pressure_kpa": chunk.pressure_kpa,
+            "density_obs_kgm3": chunk.density_kgm3,
+            "density_15c_kgm3": rho15_arr,
+            "density_source": src.tolist(),
+            "ctl": corr.ctl,
+            "cpl": corr.cpl,
+            "ctpl": ctpl,
+            "delta_gov_m3": delta,
+            "delta_gsv_15c_m3": gsv_d,
+            "delta_mass_vacuum_kg": mass_d,
+            "delta_source": delta_source.tolist(),
+            "status": chunk.status,
+            "operation_id": op_ids,
+            "source_position": chunk.positions,
+        })
+        return out
+
+    def finish(self) -> MeterOutput:
+        """End of input: emit the operation still in progress (it stays ``open``)."""
+        out = MeterOutput()
+        if self.active and self.last_ts_ms is not None:
+            out.operations.append(self._record("open", self.last_ts_ms, None))
+        return out
+
+    # ----------------------------------------------------------------- internals
+    def _drop_out_of_order(self, chunk: MeterChunk, out: MeterOutput) -> MeterChunk:
+        ts = chunk.ts_ms
+        prior = np.maximum.accumulate(np.concatenate(([self.last_ts_ms or np.iinfo(np.int64).min], ts)))[:-1]
+        keep = ts > prior
+        if keep.all():
+            return chunk
+        for i in np.flatnonzero(~keep):
+            out.dead_letters.append(DeadLetter.of(
+                self.flow, chunk.raws[i],
+                f"out-of-order or duplicate reading: ts not after the meter's previous reading "
+                f"({ts_from_ms(int(prior[i])).isoformat()})", ts_from_ms(int(ts[i]))))
+        idx = np.flatnonzero(keep)
+        return MeterChunk(chunk.meter_id, ts[idx], chunk.gov_total_m3[idx], chunk.flow_m3h[idx],
+                          chunk.temp_c[idx], chunk.pressure_kpa[idx], chunk.density_kgm3[idx],
+                          [chunk.status[i] for i in idx], [chunk.positions[i] for i in idx],
+                          [chunk.raws[i] for i in idx])
+
+    def _substitute_density(self) -> tuple[float | None, str]:
+        t = self.transfer
+        if t is not None and t.transfer_id in self.lab:
+            lab = self.lab[t.transfer_id]
+            return lab.density_15c_kgm3, f"lab:{lab.source}:{lab.officer_id}"
+        if self.p.default_density_15c_kgm3 is not None:
+            return self.p.default_density_15c_kgm3, "config_default"
+        return None, "missing"
+
+    def _product_group(self) -> str:
+        if self.transfer is not None and self.transfer.get("product_group"):
+            return str(self.transfer.get("product_group"))
+        return self.p.product_group
+
+    def _detect(self, ts: NDArray[np.int64], total: NDArray[np.float64], flow: NDArray[np.float64],
+                delta: NDArray[np.float64], csum: NDArray[np.float64], out: MeterOutput) -> list[str]:
+        """Run the hysteresis over the chunk; fold contributions into operations; label readings."""
+        p = self.p
+        stop_after_ms = int(p.stop_after_s * 1000)
+        progress_ms = int(p.progress_every_s * 1000)
+        labels: list[str] = [""] * len(ts)
+        seg = 0  # first chunk row not yet folded into self.op
+        ts_l, flow_l, moving_l = ts.tolist(), flow.tolist(), (delta > 0).tolist()
+        total_l = total.tolist()
+        op = self.op
+        for i, (t, f, moving) in enumerate(zip(ts_l, flow_l, moving_l, strict=True)):
+            if not self.active:
+                if not moving:
+                    if op.first_move_ms is not None:  # creep ended without becoming an operation
+                        op.sums += csum[i] - csum[seg]
+                        seg = i
+                        self._emit_creep(out, t)
+                        op = self.op
+                    self.anchor_total = total_l[i]
+                    seg = i + 1
+                    continue
+                if op.first_move_ms is None:
+                    op.first_move_ms = t
+                    op.opening_index = self.anchor_total if self.anchor_total is not None else total_l[i]
+                    op.transfer = self.transfer
+                if f >= p.start_flow_m3h:
+                    self.active = True
+                    op.started_ms = op.first_move_ms
+                    self.last_progress_ms = t
+                    labels[i] = self._op_id()
+                    self._label_back(labels, i, seg)
+                continue
+            labels[i] = self._op_id()
+            if f < p.stop_flow_m3h:
+                if op.quiet_since_ms is None:
+                    op.quiet_since_ms = t
+                elif t - op.quiet_since_ms >= stop_after_ms:
+                    op.sums += csum[i + 1] - csum[seg]
+                    seg = i + 1
+                    out.operations.append(self._record("closed", t, total_l[i]))
+                    self.cum += op.sums
+                    self.active = False
+                    self.op = op = _Op()
+                    self.anchor_total = total_l[i]
+                    continue
+            else:
+                op.quiet_since_ms = None
+            if self.last_progress_ms is not None and t - self.last_progress_ms >= progress_ms:
+                op.sums += csum[i + 1] - csum[seg]
+                seg = i + 1
+                self.last_progress_ms = t
+                out.operations.append(self._record("open", t, total_l[i]))
+        op.sums += csum[len(ts)] - csum[seg]
+        return labels
+
+    def _label_back(self, labels: list[str], i: int, seg: int) -> None:
+        op_id = labels[i]
+        for j in range(seg, i):
+            labels[j] = op_id
+
+    def _emit_creep(self, out: MeterOutput, t_ms: int) -> None:
+        op = self.op
+        op.started_ms = op.first_move_ms
+        rec = self._record("creep", t_ms, self.last_total_of(op))
+        out.operations.append(rec)
+        self.cum += op.sums
+        self.op = _Op()
+
+    def last_total_of(self, op: _Op) -> float:
+        """Closing index implied by an accumulator (opening index + GOV)."""
+        return op.opening_index + float(op.sums[_GOV])
+
+    def _op_id(self) -> str:
+        start = self.op.first_move_ms if self.op.first_move_ms is not None else 0
+        return f"{self.p.meter_id}-{ts_from_ms(start):%Y%m%dT%H%M%S}Z"
+
+    def _record(self, status: str, t_ms: int, closing_index: float | None) -> dict[str, Any]:
+        op = self.op
+        s = op.sums
+        gov = float(s[_GOV])
+        gsv = float(s[_GSV])
+        mass = float(s[_MASS])
+        cum = self.cum + s
+        t = op.transfer or self.transfer
+        tf: dict[str, Any] = dict(t.fields) if t is not None else {}
+        flags = set(op.flags)
+        if s[_GOV_NO_DENSITY] > 0:
+            flags.add("missing_density")
+        if status == "closed" and gov < self.p.min_volume_m3:
+            flags.add("below_min_volume")
+        started = op.started_ms if op.started_ms is not None else (op.first_move_ms or t_ms)
+        ended: datetime | None = None
+        if status == "closed":
+            ended = ts_from_ms(op.quiet_since_ms if op.quiet_since_ms is not None else t_ms)
+        elif status == "creep":
+            ended = ts_from_ms(t_ms)
+        return {
+            "operation_id": self._op_id(),
+            "transfer_id": str(tf.get("transfer_id", "")),
+            "meter_id": self.p.meter_id,
+            "meter_serial": self.p.serial,
+            "ship_name": str(tf.get("ship_name", "")),
+            "product": str(tf.get("product", self.p.product)),
+            "product_group": self._product_group(),
+            "direction": t.direction if t is not None else "",
+            "started_at": ts_from_ms(started),
+            "ended_at": ended,
+            "opening_index_m3": op.opening_index,
+            "closing_index_m3": closing_index if closing_index is not None else op.opening_index + gov,
+            "gov_m3": gov,
+            "gsv_15c_m3": gsv,
+            "mass_vacuum_kg": mass,
+            "mass_air_kg": mass - AIR_BUOYANCY_KGM3 * gsv,
+            "avg_temp_c": _ratio(s[_TW], gov),
+            "avg_pressure_kpa": _ratio(s[_PW], gov),
+            "avg_density_obs_kgm3": _ratio(s[_RHO_OBS_W], s[_GOV_OBS]),
+            "density_15c_kgm3": _ratio(mass, gsv),
+            "density_source": ",".join(sorted(op.density_sources)),
+            "flow_integrated_gov_m3": float(s[_FLOW_INT]),
+            "reading_count": int(s[_COUNT]),
+            "bl_no": str(tf.get("bl_no", "")),
+            "bl_date": str(tf.get("bl_date", "")),
+            "bl_quantity_kg_air": _opt(tf.get("bl_quantity_kg_air")),
+            "summary_declaration_no": str(tf.get("summary_declaration_no", "")),
+            "summary_declaration_date": str(tf.get("summary_declaration_date", "")),
+            "declaration_no": str(tf.get("declaration_no", "")),
+            "declaration_date": str(tf.get("declaration_date", "")),
+            "edition": "; ".join(sorted(op.editions)),
+            "status": status,
+            "flags": sorted(flags),
+            "cumulative_gov_m3": float(cum[_GOV]),
+            "cumulative_gsv_15c_m3": float(cum[_GSV]),
+            "cumulative_mass_vacuum_kg": float(cum[_MASS]),
+            "cumulative_mass_air_kg": float(cum[_MASS] - AIR_BUOYANCY_KGM3 * cum[_GSV]),
+            "revision": t_ms,
+        }
+
+
+def _ratio(num: float | np.floating[Any], den: float | np.floating[Any]) -> float | None:
+    return float(num) / float(den) if den > 0 else None
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)
+

@@ -1,0 +1,151 @@
+"""Per-tank state: gauge level → volumes at 15 °C, movement state and the stock at every moment (M2, M12).
+
+From a gauge reading: total observed volume (TOV) from the strapping table at the product level, free
+water (FW) from the strapping table at the water level, gross observed volume GOV = TOV − FW, gross
+standard volume GSV = GOV × CTL(tank temperature, ρ15) at atmospheric pressure (CPL = 1), mass in vacuum and
+weight in air. The tank is ``receiving`` / ``delivering`` / ``idle`` (M2's yellow / navy / green) from the
+change of GSV over an event-time window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from operators.events import DeadLetter, ms_from_ts
+from operators.meter_events import TankReading, Transfer
+from operators.rows import Rows
+from operators.strapping import StrappingTable
+from operators.vcf import AIR_BUOYANCY_KGM3, VcfError, correct
+
+RECEIVING, DELIVERING, IDLE = "receiving", "delivering", "idle"
+
+
+@dataclass(frozen=True)
+class TankParams:
+    """What the tracker needs to know about its tank."""
+
+    tank_id: str
+    strapping: StrappingTable
+    reference_height_mm: float
+    capacity_m3: float
+    product: str
+    product_group: str
+    density_15c_kgm3: float
+    alpha60_per_f: float | None = None
+    window_s: float = 300.0
+    min_rate_m3h: float = 5.0
+    round_inputs: bool = True
+
+
+@dataclass
+class TankOutput:
+    """What one step of the tracker emits."""
+
+    rows: list[Rows] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+
+class TankTracker:
+    """Stateful logic of one tank; feed it gauge readings and transfers in arrival order.
+
+    Args:
+        params: Tank parameters.
+        flow: Flow name used on dead letters.
+    """
+
+    def __init__(self, params: TankParams, flow: str = "meters") -> None:
+        self.p = params
+        self.flow = flow
+        self.window: deque[tuple[int, float]] = deque()
+        self.last_ts_ms: int | None = None
+        self.product_group = params.product_group
+        self.product = params.product
+        self.transfer_id = ""
+        self.state = IDLE
+
+    def on_transfer(self, t: Transfer) -> TankOutput:
+        """Follow the product of the transfer that uses this tank."""
+        if t.event == "close":
+            if t.transfer_id == self.transfer_id:
+                self.transfer_id = ""
+            return TankOutput()
+        self.transfer_id = t.transfer_id
+        self.product_group = str(t.get("product_group") or self.product_group)
+        self.product = str(t.get("product") or self.product)
+        return TankOutput()
+
+    def on_reading(self, r: TankReading) -> TankOutput:
+        """Compute the inventory for one gauge reading."""
+        out = TankOutput()
+        p = self.p
+        ts_ms = ms_from_ts(r.ts)
+        if self.last_ts_ms is not None and ts_ms <= self.last_ts_ms:
+            out.dead_letters.append(DeadLetter.of(
+                self.flow, r.raw, "out-of-order or duplicate tank reading: ts not after the previous one", r.ts))
+            return out
+        if r.level_mm > min(p.reference_height_mm, p.strapping.max_level_mm):
+            out.dead_letters.append(DeadLetter.of(
+                self.flow, r.raw,
+                f"level_mm {r.level_mm} above the strapping table / reference height of {p.tank_id}", r.ts))
+            return out
+        tov = float(p.strapping.volume_at(r.level_mm))
+        fw = float(p.strapping.volume_at(r.water_mm)) if r.water_mm > 0 else 0.0
+        gov = tov - fw
+        try:
+            if r.density_kgm3 is not None:
+                rho15 = correct(self.product_group, r.density_kgm3, "observed", r.temp_c, 0.0,
+                                alpha60_per_f=p.alpha60_per_f, round_inputs=p.round_inputs).density_15c_kgm3
+                source = "gauge"
+            else:
+                rho15, source = p.density_15c_kgm3, "config"
+            corr = correct(self.product_group, rho15, "15c", r.temp_c, 0.0, alpha60_per_f=p.alpha60_per_f,
+                           round_inputs=p.round_inputs)
+        except VcfError as exc:
+            out.dead_letters.append(DeadLetter.of(self.flow, r.raw, f"volume correction: {exc}", r.ts))
+            return out
+        gsv = gov * corr.ctl
+        self.last_ts_ms = ts_ms
+        self.state = self._movement(ts_ms, gsv)
+        row: dict[str, Any] = {
+            "tank_id": p.tank_id,
+            "ts": r.ts,
+            "level_mm": r.level_mm,
+            "water_mm": r.water_mm,
+            "temp_c": r.temp_c,
+            "density_obs_kgm3": r.density_kgm3,
+            "density_15c_kgm3": rho15,
+            "density_source": source,
+            "tov_m3": tov,
+            "fw_m3": fw,
+            "gov_m3": gov,
+            "ctl": corr.ctl,
+            "gsv_15c_m3": gsv,
+            "mass_vacuum_kg": gsv * rho15,
+            "mass_air_kg": gsv * (rho15 - AIR_BUOYANCY_KGM3),
+            "fill_pct": 100.0 * gov / p.capacity_m3,
+            "state": self.state,
+            "product": self.product,
+            "transfer_id": self.transfer_id,
+            "edition": corr.edition,
+            "source_position": r.raw.position,
+        }
+        out.rows.append(Rows.from_dicts("tank_readings", [row]))
+        out.rows.append(Rows.from_dicts("tank_inventory", [{**row, "capacity_m3": p.capacity_m3}]))
+        return out
+
+    def _movement(self, ts_ms: int, gsv: float) -> str:
+        window_ms = int(self.p.window_s * 1000)
+        self.window.append((ts_ms, gsv))
+        while len(self.window) > 2 and ts_ms - self.window[1][0] >= window_ms:
+            self.window.popleft()
+        t0, v0 = self.window[0]
+        if ts_ms - t0 <= 0:
+            return self.state
+        rate_m3h = (gsv - v0) / ((ts_ms - t0) / 3_600_000.0)
+        if rate_m3h > self.p.min_rate_m3h:
+            return RECEIVING
+        if rate_m3h < -self.p.min_rate_m3h:
+            return DELIVERING
+        return IDLE

@@ -1,0 +1,151 @@
+"""Operation detection and totals on hand-built readings.
+
+Every reading is at the conditions of API MPMS 11.1-2004 §11.1.7.2 example A5 (jet fuel, observed density
+817.59 kg/m³ at 22.25 °C and 2587.3 kPa), for which the standard publishes ρ15 = 821.094977665680 kg/m³
+(821.1 rounded) and CTPL = 0.995731337103 (0.99573 rounded). So every expected quantity below follows from
+those two published numbers and the totalizer values, by hand.
+"""
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from operators.events import RawEvent, ms_from_ts
+from operators.meter_events import MeterChunk, Transfer
+from operators.meter_operations import MeterParams, MeterTracker
+
+CTPL_A5 = 0.99573
+RHO15_A5 = 821.1
+T0 = ms_from_ts(datetime(2026, 3, 1, 6, 0, tzinfo=UTC))
+
+
+def params(**kw):
+    base = dict(meter_id="M-01", serial="S1", product="Jet A-1", product_group="jet", round_inputs=False,
+                start_flow_m3h=30.0, stop_flow_m3h=10.0, stop_after_s=120.0, progress_every_s=1e9)
+    base.update(kw)
+    return MeterParams(**base)
+
+
+def chunk(ts_s, totals, flows, density=817.59, temp=22.25, pressure=2587.3):
+    n = len(ts_s)
+    raws = [RawEvent("meter.readings", f"r{i}", f"f:{i}") for i in range(n)]
+    return MeterChunk("M-01", T0 + np.asarray(ts_s, dtype=np.int64) * 1000, np.asarray(totals, float),
+                      np.asarray(flows, float), np.full(n, temp), np.full(n, pressure),
+                      np.full(n, density), ["ok"] * n, [r.position for r in raws], raws)
+
+
+def discharge():
+    """Idle, creep at 20 m3/h, 24 readings at 900 m3/h (+2.5 m3 per 10 s), then still."""
+    ts, tot, fl = [], [], []
+    total = 1000.0
+    for k in range(6):
+        ts.append(10 * k), tot.append(total), fl.append(0.0)
+    total += 0.05
+    ts.append(60), tot.append(total), fl.append(20.0)
+    for k in range(24):
+        total += 2.5
+        ts.append(70 + 10 * k), tot.append(total), fl.append(900.0)
+    for k in range(20):
+        ts.append(310 + 10 * k), tot.append(total), fl.append(0.0)
+    return ts, tot, fl, total
+
+
+@pytest.mark.parametrize("split", [None, 7, 20, 40])
+def test_operation_totals_follow_the_published_ctpl(split):
+    ts, tot, fl, closing = discharge()
+    tr = MeterTracker(params())
+    parts = [slice(0, len(ts))] if split is None else [slice(0, split), slice(split, len(ts))]
+    ops = []
+    for s in parts:  # chunk boundaries must not change any result
+        ops += tr.on_chunk(chunk(ts[s], tot[s], fl[s])).operations
+    closed = [o for o in ops if o["status"] == "closed"]
+    assert len(closed) == 1
+    op = closed[0]
+    gov = closing - 1000.0
+    assert op["opening_index_m3"] == 1000.0 and op["closing_index_m3"] == closing
+    assert op["gov_m3"] == pytest.approx(gov, abs=1e-9)
+    assert op["gsv_15c_m3"] == pytest.approx(gov * CTPL_A5, rel=1e-12)
+    assert op["mass_vacuum_kg"] == pytest.approx(gov * CTPL_A5 * RHO15_A5, rel=1e-12)
+    assert op["mass_air_kg"] == pytest.approx(gov * CTPL_A5 * (RHO15_A5 - 1.1), rel=1e-12)
+    assert op["density_15c_kgm3"] == pytest.approx(RHO15_A5)
+    assert op["avg_temp_c"] == pytest.approx(22.25) and op["avg_pressure_kpa"] == pytest.approx(2587.3)
+    assert op["started_at"] == datetime(2026, 3, 1, 6, 1, tzinfo=UTC)  # first movement (the creep reading)
+    assert op["ended_at"] == datetime(2026, 3, 1, 6, 5, 10, tzinfo=UTC)  # flow first below the stop threshold
+    # flow integration cross-check: trapezoids of the flow rate (ramp 0→20→900→0) by hand
+    by_hand = (0 + 20) / 2 * 10 / 3600 + (20 + 900) / 2 * 10 / 3600 + 23 * 900 * 10 / 3600 + 900 / 2 * 10 / 3600
+    assert op["flow_integrated_gov_m3"] == pytest.approx(by_hand)
+    assert op["cumulative_gsv_15c_m3"] == pytest.approx(op["gsv_15c_m3"])
+    assert op["operation_id"] == "M-01-20260301T060100Z"
+
+
+def test_readings_are_corrected_and_labelled():
+    ts, tot, fl, _ = discharge()
+    out = MeterTracker(params()).on_chunk(chunk(ts, tot, fl))
+    r = out.readings
+    assert r is not None and len(r) == len(ts)
+    np.testing.assert_allclose(r.columns["ctpl"], CTPL_A5)
+    np.testing.assert_allclose(r.columns["density_15c_kgm3"], RHO15_A5)
+    labels = r.columns["operation_id"]
+    assert labels[5] == "" and labels[6] == labels[30] == "M-01-20260301T060100Z"
+
+
+def test_operation_still_flowing_at_end_of_input_stays_open():
+    ts, tot, fl, _ = discharge()
+    tr = MeterTracker(params())
+    ops = tr.on_chunk(chunk(ts[:20], tot[:20], fl[:20])).operations
+    assert ops == []
+    final = tr.finish().operations
+    assert [o["status"] for o in final] == ["open"] and final[0]["ended_at"] is None
+    assert final[0]["gov_m3"] == pytest.approx(tot[19] - 1000.0)
+
+
+def test_progress_records_are_emitted_in_event_time():
+    ts, tot, fl, _ = discharge()
+    ops = MeterTracker(params(progress_every_s=60)).on_chunk(chunk(ts, tot, fl)).operations
+    opens = [o for o in ops if o["status"] == "open"]
+    assert len(opens) >= 3
+    revs = [o["revision"] for o in ops]
+    assert revs == sorted(revs)
+
+
+def test_creep_below_start_threshold_is_recorded_not_lost():
+    ts = [0, 10, 20, 30]
+    tot = [10.0, 10.02, 10.04, 10.04]
+    ops = MeterTracker(params()).on_chunk(chunk(ts, tot, [0, 5, 5, 0])).operations
+    assert [o["status"] for o in ops] == ["creep"]
+    assert ops[0]["gov_m3"] == pytest.approx(0.04)
+
+
+def test_out_of_order_reading_is_dead_lettered():
+    tr = MeterTracker(params())
+    tr.on_chunk(chunk([0, 10], [1.0, 1.0], [0, 0]))
+    out = tr.on_chunk(chunk([5, 20], [1.0, 1.0], [0, 0]))
+    assert len(out.dead_letters) == 1 and "out-of-order" in out.dead_letters[0].reason
+    assert out.readings is not None and len(out.readings) == 1
+
+
+def test_totalizer_reset_uses_flow_integration_and_is_flagged():
+    ts = [0, 10, 20, 30, 40] + [50 + 10 * k for k in range(15)]
+    tot = [500.0, 502.5, 505.0, 2.5, 5.0] + [5.0] * 15
+    fl = [900.0] * 5 + [0.0] * 15
+    tr = MeterTracker(params())
+    out = tr.on_chunk(chunk(ts, tot, fl))
+    closed = [o for o in out.operations if o["status"] == "closed"]
+    assert len(closed) == 1 and "totalizer_reset" in closed[0]["flags"]
+    # 2.5 + 2.5 from the totalizer, the reset interval from flow (900 m3/h for 10 s), 2.5 after the reset,
+    # then the ramp down to zero (trapezoid 450 m3/h for 10 s)
+    assert closed[0]["gov_m3"] == pytest.approx(2.5 + 2.5 + 2.5 + 2.5)
+
+
+def test_transfer_documents_attach_to_the_operation():
+    t = Transfer("TR-1", "open", datetime(2026, 3, 1, 5, tzinfo=UTC), "discharge", ("M-01",), ("T-101",),
+                 {"transfer_id": "TR-1", "ship_name": "MT Test", "bl_no": "BL-9", "bl_quantity_kg_air": 1.0e6,
+                  "product_group": "jet"})
+    ts, tot, fl, _ = discharge()
+    tr = MeterTracker(params(product_group="crude"))
+    tr.on_transfer(t)
+    op = next(o for o in tr.on_chunk(chunk(ts, tot, fl)).operations if o["status"] == "closed")
+    assert (op["transfer_id"], op["ship_name"], op["bl_no"], op["direction"]) == ("TR-1", "MT Test", "BL-9",
+                                                                                  "discharge")
+    assert op["product_group"] == "jet" and op["bl_quantity_kg_air"] == 1.0e6
