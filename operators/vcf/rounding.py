@@ -95,24 +95,24 @@ def round_to_increment(value: float | FloatArray, increment: float) -> float | F
 def _round_scalar(value: float, num: int, den: int) -> float:
     if not math.isfinite(value):
         return value
-    scaled = abs(value) * den / num
-    whole = math.floor(scaled)
-    frac = scaled - whole
-    if abs(frac - 0.5) < TIE_TOLERANCE:
-        whole += whole % 2
-    elif frac > 0.5:
-        whole += 1
-    result = whole * num / den
-    return -result if value < 0.0 else result
+    scaled = value * (den / num)
+    whole = round(scaled)  # nearest integer; exact halves already go to even
+    off = scaled - whole
+    if abs(off) > 0.5 - TIE_TOLERANCE and whole % 2:
+        # a tie within the tolerance that landed on the odd neighbour: take the even one
+        whole += 1 if off > 0.0 else -1
+    return whole * num / den
 
 
 def _round_array(value: FloatArray, num: int, den: int) -> FloatArray:
+    # Same steps as _round_scalar. Signed throughout: rint and the tie rule are symmetric about zero.
+    scaled = value * (den / num)
+    whole = np.rint(scaled)
     with np.errstate(invalid="ignore"):  # inf - inf for infinite entries; they stay inf
-        scaled = np.abs(value) * (den / num)
-        whole = np.floor(scaled)
-        frac = scaled - whole
-        tie = np.abs(frac - 0.5) < TIE_TOLERANCE
-        odd = np.fmod(whole, 2.0) == 1.0
-    whole += np.where(tie, odd, frac > 0.5)
+        off = scaled - whole
+    tie = np.abs(off) > 0.5 - TIE_TOLERANCE
+    if tie.any():
+        odd = tie & (np.fmod(whole, 2.0) != 0.0)
+        whole[odd] += np.sign(off[odd])
     result: FloatArray = whole * float(num) / float(den)
-    return np.copysign(result, value)
+    return result

@@ -89,3 +89,27 @@ def test_non_finite_pass_through() -> None:
 def test_bad_increment(bad: float) -> None:
     with pytest.raises(ValueError, match="increment"):
         round_to_increment(1.0, bad)
+
+
+def _reference(value: float, num: int, den: int) -> float:
+    """§11.1.5.4 as the standard words it: normalise |x|, truncate, tie test on the fraction."""
+    sign = -1.0 if value < 0 else 1.0
+    scaled = abs(value) * den / num
+    whole = math.floor(scaled)
+    frac = scaled - whole
+    if abs(frac - 0.5) < 1e-7:
+        whole += whole % 2
+    else:
+        whole = math.floor(scaled + 0.5)
+    return sign * (whole * num / den)
+
+
+@pytest.mark.parametrize(("inc", "num", "den"), [(0.00001, 1, 100_000), (0.05, 1, 20), (0.1, 1, 10), (5.0, 5, 1)])
+def test_matches_the_standard_wording_near_ties(inc: float, num: int, den: int) -> None:
+    rng = np.random.default_rng(7)
+    halves = rng.integers(-(10**6), 10**6, 5000) + 0.5
+    offsets = rng.choice([0.0, 1e-9, -1e-9, 5e-8, -5e-8, 1.5e-7, -1.5e-7, 0.3, -0.2], halves.size)
+    values = (halves + offsets) * num / den
+    expected = [_reference(float(v), num, den) for v in values]
+    assert round_to_increment(values, inc).tolist() == expected
+    assert [round_to_increment(float(v), inc) for v in values] == expected
