@@ -65,6 +65,7 @@ def base_density(
     p_psi: FloatArray,
     *,
     alpha60: float | None = None,
+    t_star: FloatArray | None = None,
 ) -> tuple[FloatArray, NDArray[np.bool_]]:
     """§11.1.6.2 for many rows: observed density at (t, P) → ρ60.
 
@@ -77,6 +78,7 @@ def base_density(
         t_f: Observed temperatures, °F.
         p_psi: Observed gauge pressures, psi (already ≥ 0).
         alpha60: α60 in 1/°F for special applications.
+        t_star: ``t_star_f(t_f)`` if the caller already has it.
 
     Returns:
         ``(rho60, converged)`` per row; ρ60 is NaN where the iteration diverged.
@@ -84,7 +86,8 @@ def base_density(
     n = rho_obs.size
     rho60 = np.clip(rho_obs, *spec.rho60_range)
     converged = np.zeros(n, dtype=bool)
-    t_star = t_star_f(t_f)
+    if t_star is None:
+        t_star = t_star_f(t_f)
     # Working set: compacted copies of the per-row invariants of rows still iterating.
     rows = np.arange(n)
     w_obs, w_p = rho_obs, p_psi
@@ -139,6 +142,7 @@ def base_factors(
     *,
     base_temp_f: float = 59.0,
     alpha60: float | None = None,
+    t_star: FloatArray | None = None,
 ) -> BaseFactors:
     """§11.1.6.1 for many rows, at (t, P) and at the base temperature.
 
@@ -149,12 +153,14 @@ def base_factors(
         p_psi: Gauge pressures, psi (already ≥ 0).
         base_temp_f: Base temperature, °F (59 °F = 15 °C).
         alpha60: α60 in 1/°F for special applications.
+        t_star: ``t_star_f(t_f)`` if the caller already has it.
 
     Returns:
         CTL at t and at the base, CPL and Fp at (t, P).
     """
     rho_s, alpha, _ = _rho_star_alpha(spec, rho60, alpha60)
-    t_star = t_star_f(t_f)
+    if t_star is None:
+        t_star = t_star_f(t_f)
     dt_base = np.broadcast_to(t_star_f(base_temp_f) - T_BASE_IPTS68_F, rho60.shape)
     fp_a, fp_c = fp_terms(t_star)
     fp = fp_from_terms(fp_a, fp_c, rho_s, VECTOR)

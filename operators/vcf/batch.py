@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from operators.vcf import api_11_1_batch, lpg_tp27
-from operators.vcf.api_11_1 import KPA_PER_PSI, c_to_f
+from operators.vcf.api_11_1 import KPA_PER_PSI, c_to_f, t_star_f
 from operators.vcf.backend import FloatArray
 from operators.vcf.correction import BASE_TEMP_C, edition_for
 from operators.vcf.errors import VcfError
@@ -122,15 +122,19 @@ def correct_batch(
     for interval, column in input_checks(spec, t_c, p_kpa, rho):
         errors.check(interval, column)
 
-    rows = np.flatnonzero(~errors.bad)
-    g_rho, g_obs, g_t = rho[rows], obs[rows], t_c[rows]
+    if errors.bad.any():
+        rows = np.flatnonzero(~errors.bad)
+        g_rho, g_obs, g_t, g_p = rho[rows], obs[rows], t_c[rows], p_kpa[rows]
+    else:  # the usual case: no copies
+        rows = np.arange(rho.size)
+        g_rho, g_obs, g_t, g_p = rho, obs, t_c, p_kpa
     # Rows that diverge or leave the correlations' domain become NaN and get an error
     # message below; floating-point warnings about them would only be noise.
     with np.errstate(all="ignore"):
         if spec.method is Method.LPG:
             rho15, ctl, cpl, failed = _lpg_rows(errors, rows, g_rho, g_obs, g_t)
         else:
-            rho15, ctl, cpl, failed = _api_rows(spec, alpha, errors, rows, g_rho, g_obs, g_t, p_kpa[rows])
+            rho15, ctl, cpl, failed = _api_rows(spec, alpha, errors, rows, g_rho, g_obs, g_t, g_p)
     return _make_batch(rho.size, rows, failed, rho15, ctl, cpl, errors.messages, edition_for(spec))
 
 
@@ -150,16 +154,22 @@ def _api_rows(
 ) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
     """§11.1.7.2 for observed rows and §11.1.7.1 for 15 °C rows, in one iteration."""
     t_f = c_to_f(t_c)
+    t_star = t_star_f(t_f)
     p_psi = p_kpa / KPA_PER_PSI
     base_f = c_to_f(BASE_TEMP_C)
     # §11.1.7.1 iterates the 15 °C density as if observed at 59 °F and 0 gauge.
     rho60, converged = api_11_1_batch.base_density(
-        spec, rho, np.where(obs, t_f, base_f), np.where(obs, p_psi, 0.0), alpha60=alpha
+        spec,
+        rho,
+        np.where(obs, t_f, base_f),
+        np.where(obs, p_psi, 0.0),
+        alpha60=alpha,
+        t_star=np.where(obs, t_star, t_star_f(base_f)),
     )
     lo, hi = spec.rho60_range
     failed = ~(converged & (rho60 >= lo) & (rho60 <= hi))
     _flag_subset(errors, rows, failed, lambda j: rho60_message(spec, float(rho60[j]), bool(converged[j])))
-    f = api_11_1_batch.base_factors(spec, rho60, t_f, p_psi, base_temp_f=base_f, alpha60=alpha)
+    f = api_11_1_batch.base_factors(spec, rho60, t_f, p_psi, base_temp_f=base_f, alpha60=alpha, t_star=t_star)
     rho15 = np.where(obs, rho60 * f.ctl_base, rho)
     return rho15, f.ctl_t / f.ctl_base, f.cpl_t, failed
 
@@ -204,11 +214,14 @@ def _make_batch(
     messages: list[str | None],
     edition: str,
 ) -> BatchCorrection:
-    ok = rows[~failed]
-    keep = ~failed
     ctpl = ctl * cpl
+    keep = ~failed
+    ok = rows[keep]
+    every_row = ok.size == n  # the usual case: results are already in row order
 
     def scatter(values: FloatArray) -> FloatArray:
+        if every_row:
+            return values
         out = np.full(n, np.nan)
         out[ok] = values[keep]
         return out
