@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from operators.vcf import EDITION_API, VcfError, correct, round_to_increment
@@ -30,7 +31,7 @@ from operators.vcf.api_11_1 import (
     observed_to_base_at,
     relative_density_to_kgm3,
 )
-from operators.vcf.groups import GROUPS
+from operators.vcf.groups import GROUPS, refined_subgroup, refined_subgroup_arrays
 
 FACTOR_TOL = 2e-9
 DENSITY_TOL = 2e-6
@@ -367,3 +368,24 @@ def test_11_1_6_2_observed_to_base(
     assert base.observed.ctl == pytest.approx(ctl, abs=FACTOR_TOL)
     assert base.observed.cpl == pytest.approx(cpl, abs=FACTOR_TOL)
     assert base.observed.fp_psi == pytest.approx(fp, abs=FP_TOL)
+
+
+@pytest.mark.parametrize(
+    ("rho60", "name"),
+    [
+        # Refined-product sub-group boundaries on ρ60 (research note §1.1, API constants.h);
+        # each lower bound belongs to the heavier sub-group.
+        (610.6, "gasoline"),
+        (770.3519, "gasoline"),
+        (770.3520, "transition"),
+        (787.5194, "transition"),
+        (787.5195, "jet"),
+        (838.3126, "jet"),
+        (838.3127, "fuel oil"),
+        (1163.5, "fuel oil"),
+    ],
+)
+def test_refined_subgroup_is_chosen_by_rho60(rho60: float, name: str) -> None:
+    assert refined_subgroup(rho60).name.startswith(name)
+    k0, *_ = refined_subgroup_arrays(np.array([rho60]))
+    assert k0[0] == refined_subgroup(rho60).k0
