@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from operators.events import DeadLetter, ts_from_ms
 from operators.meter_events import LabDensity, MeterChunk, Transfer
 from operators.rows import Rows
-from operators.vcf import AIR_BUOYANCY_KGM3, correct_batch
+from operators.vcf import AIR_BUOYANCY_KGM3, BatchCorrection, VcfError, correct_batch
 
 # Column order of the per-reading contribution matrix summed over operations.
 _GOV, _GSV, _MASS, _TW, _PW, _RHO_OBS_W, _GOV_OBS, _FLOW_INT, _COUNT, _GOV_NO_DENSITY = range(10)
@@ -65,6 +65,8 @@ class _Op:
     density_sources: set[str] = field(default_factory=set)
     editions: set[str] = field(default_factory=set)
     transfer: Transfer | None = None
+    op_id: str | None = None
+    op_id_ms: int | None = None
 
 
 @dataclass
@@ -162,8 +164,11 @@ class MeterTracker:
             else:
                 src = np.where(observed, "meter", "missing")
         group = self._product_group()
-        corr = correct_batch(group, rho_in, observed, chunk.temp_c, chunk.pressure_kpa,
-                             alpha60_per_f=p.alpha60_per_f, round_inputs=p.round_inputs)
+        try:
+            corr = correct_batch(group, rho_in, observed, chunk.temp_c, chunk.pressure_kpa,
+                                 alpha60_per_f=p.alpha60_per_f, round_inputs=p.round_inputs)
+        except VcfError as exc:  # a setup problem (group, α60): the readings are kept, uncorrected, flagged
+            corr = _uncorrected(n, f"{group}: {exc}")
         ctpl = corr.ctpl
         rho15_arr = corr.density_15c_kgm3
         gsv_d = delta * ctpl
@@ -265,6 +270,7 @@ class MeterTracker:
         ts_l, flow_l, moving_l = ts.tolist(), flow.tolist(), (delta > 0).tolist()
         total_l = total.tolist()
         op = self.op
+        op_id = self._op_id() if self.active else ""
         for i, (t, f, moving) in enumerate(zip(ts_l, flow_l, moving_l, strict=True)):
             if not self.active:
                 if not moving:
@@ -284,10 +290,10 @@ class MeterTracker:
                     self.active = True
                     op.started_ms = op.first_move_ms
                     self.last_progress_ms = t
-                    labels[i] = self._op_id()
+                    labels[i] = op_id = self._op_id()
                     self._label_back(labels, i, seg)
                 continue
-            labels[i] = self._op_id()
+            labels[i] = op_id
             if f < p.stop_flow_m3h:
                 if op.quiet_since_ms is None:
                     op.quiet_since_ms = t
@@ -328,8 +334,11 @@ class MeterTracker:
         return op.opening_index + float(op.sums[_GOV])
 
     def _op_id(self) -> str:
-        start = self.op.first_move_ms if self.op.first_move_ms is not None else 0
-        return f"{self.p.meter_id}-{ts_from_ms(start):%Y%m%dT%H%M%S}Z"
+        op = self.op
+        if op.op_id is None or op.op_id_ms != op.first_move_ms:
+            start = op.first_move_ms if op.first_move_ms is not None else 0
+            op.op_id, op.op_id_ms = f"{self.p.meter_id}-{ts_from_ms(start):%Y%m%dT%H%M%S}Z", op.first_move_ms
+        return op.op_id
 
     def _record(self, status: str, t_ms: int, closing_index: float | None) -> dict[str, Any]:
         op = self.op
@@ -342,7 +351,7 @@ class MeterTracker:
         tf: dict[str, Any] = dict(t.fields) if t is not None else {}
         flags = set(op.flags)
         if s[_GOV_NO_DENSITY] > 0:
-            flags.add("missing_density")
+            flags.add("uncorrected_volume")
         if status == "closed" and gov < self.p.min_volume_m3:
             flags.add("below_min_volume")
         started = op.started_ms if op.started_ms is not None else (op.first_move_ms or t_ms)
@@ -391,6 +400,11 @@ class MeterTracker:
             "cumulative_mass_air_kg": float(cum[_MASS] - AIR_BUOYANCY_KGM3 * cum[_GSV]),
             "revision": t_ms,
         }
+
+
+def _uncorrected(n: int, reason: str) -> BatchCorrection:
+    nan = np.full(n, np.nan)
+    return BatchCorrection(nan, nan, nan, nan, nan, nan, nan, nan, [reason] * n, "none")
 
 
 def _ratio(num: float | np.floating[Any], den: float | np.floating[Any]) -> float | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -11,46 +11,52 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """Rows for one warehouse table, stored column by column.
+    """Rows for one warehouse table, either column by column or as records.
 
-    Columns are equal-length numpy arrays or Python lists. Timestamps are ``datetime64[ms]`` arrays
-    (UTC) or lists of aware datetimes.
+    Columnar batches (``columns``) suit many rows built with NumPy; record batches (``records``) suit a
+    few rows built one at a time. Columns are equal-length numpy arrays or lists; timestamps are
+    ``datetime64[ms]`` arrays (UTC) or aware datetimes.
 
     Attributes:
         table: Target table name (without database).
-        columns: Column name → values.
+        columns: Column name → values (empty for a record batch).
+        records: Row dictionaries sharing the same keys (empty for a columnar batch).
     """
 
     table: str
-    columns: Mapping[str, Sequence[Any] | np.ndarray]
+    columns: Mapping[str, Sequence[Any] | np.ndarray] = field(default_factory=dict)
+    records: Sequence[Mapping[str, Any]] = ()
 
     def __len__(self) -> int:
+        if self.records:
+            return len(self.records)
         for values in self.columns.values():
             return len(values)
         return 0
 
+    @property
+    def names(self) -> list[str]:
+        """Column names of the batch."""
+        return list(self.records[0]) if self.records else list(self.columns)
+
     @classmethod
     def from_dicts(cls, table: str, records: Iterable[Mapping[str, Any]]) -> Rows:
-        """Build a batch from row dictionaries that all share the same keys.
+        """A record batch.
 
         Args:
             table: Target table.
-            records: Rows; the first one's keys name the columns.
+            records: Rows that all share the first row's keys.
 
         Returns:
-            The columnar batch.
+            The batch.
 
         Raises:
             ValueError: When a row's keys differ from the first row's.
         """
         recs = list(records)
-        if not recs:
-            return cls(table, {})
-        names = list(recs[0])
-        cols: dict[str, list[Any]] = {n: [] for n in names}
-        for rec in recs:
-            if len(rec) != len(names):
-                raise ValueError(f"{table}: row keys {sorted(rec)} differ from {sorted(names)}")
-            for n in names:
-                cols[n].append(rec[n])
-        return cls(table, cols)
+        if recs:
+            keys = recs[0].keys()
+            for rec in recs[1:]:
+                if rec.keys() != keys:
+                    raise ValueError(f"{table}: row keys {sorted(rec)} differ from {sorted(keys)}")
+        return cls(table, records=recs)

@@ -8,7 +8,8 @@ tank calibration tables are used in practice (API MPMS 2.2A, OIML R 71).
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,8 @@ class StrappingTable:
 
     level_mm: NDArray[np.float64]
     volume_m3: NDArray[np.float64]
+    _levels: list[float] = field(init=False, repr=False, compare=False)
+    _volumes: list[float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         lv, vol = self.level_mm, self.volume_m3
@@ -37,6 +40,21 @@ class StrappingTable:
             raise StrappingError("a strapping table needs two equal columns of at least two rows")
         if not (np.all(np.diff(lv) > 0) and np.all(np.diff(vol) > 0)):
             raise StrappingError("strapping table levels and volumes must be strictly increasing")
+        object.__setattr__(self, "_levels", lv.tolist())
+        object.__setattr__(self, "_volumes", vol.tolist())
+
+    def volume_at_level(self, level_mm: float) -> float:
+        """Volume at one level (the per-reading path; same interpolation as :meth:`volume_at`).
+
+        Raises:
+            StrappingError: When the level lies outside the calibrated range.
+        """
+        lv, vol = self._levels, self._volumes
+        if not lv[0] <= level_mm <= lv[-1]:
+            raise StrappingError(f"level {level_mm} mm outside the strapping table ({lv[0]}..{lv[-1]} mm)")
+        i = min(bisect_right(lv, level_mm), len(lv) - 1)
+        x0, x1, y0, y1 = lv[i - 1], lv[i], vol[i - 1], vol[i]
+        return y0 + (y1 - y0) * (level_mm - x0) / (x1 - x0)
 
     @classmethod
     def from_csv(cls, path: Path) -> StrappingTable:

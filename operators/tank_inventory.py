@@ -11,15 +11,20 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from operators.events import DeadLetter, ms_from_ts
 from operators.meter_events import TankReading, Transfer
 from operators.rows import Rows
-from operators.strapping import StrappingTable
+from operators.strapping import StrappingError, StrappingTable
 from operators.vcf import AIR_BUOYANCY_KGM3, VcfError, correct
 
 RECEIVING, DELIVERING, IDLE = "receiving", "delivering", "idle"
+
+# Tank temperature and density change slowly and the standard rounds both inputs (0.05 °C, 0.1 kg/m³), so
+# consecutive gauge readings mostly repeat a correction already computed: memoise the scalar path.
+_correct = lru_cache(maxsize=65_536)(correct)
 
 
 @dataclass(frozen=True)
@@ -90,17 +95,21 @@ class TankTracker:
                 self.flow, r.raw,
                 f"level_mm {r.level_mm} above the strapping table / reference height of {p.tank_id}", r.ts))
             return out
-        tov = float(p.strapping.volume_at(r.level_mm))
-        fw = float(p.strapping.volume_at(r.water_mm)) if r.water_mm > 0 else 0.0
+        try:
+            tov = p.strapping.volume_at_level(r.level_mm)
+            fw = p.strapping.volume_at_level(r.water_mm) if r.water_mm > 0 else 0.0
+        except StrappingError as exc:
+            out.dead_letters.append(DeadLetter.of(self.flow, r.raw, str(exc), r.ts))
+            return out
         gov = tov - fw
         try:
             if r.density_kgm3 is not None:
-                rho15 = correct(self.product_group, r.density_kgm3, "observed", r.temp_c, 0.0,
+                rho15 = _correct(self.product_group, r.density_kgm3, "observed", r.temp_c, 0.0,
                                 alpha60_per_f=p.alpha60_per_f, round_inputs=p.round_inputs).density_15c_kgm3
                 source = "gauge"
             else:
                 rho15, source = p.density_15c_kgm3, "config"
-            corr = correct(self.product_group, rho15, "15c", r.temp_c, 0.0, alpha60_per_f=p.alpha60_per_f,
+            corr = _correct(self.product_group, rho15, "15c", r.temp_c, 0.0, alpha60_per_f=p.alpha60_per_f,
                            round_inputs=p.round_inputs)
         except VcfError as exc:
             out.dead_letters.append(DeadLetter.of(self.flow, r.raw, f"volume correction: {exc}", r.ts))
@@ -131,8 +140,8 @@ class TankTracker:
             "edition": corr.edition,
             "source_position": r.raw.position,
         }
-        out.rows.append(Rows.from_dicts("tank_readings", [row]))
-        out.rows.append(Rows.from_dicts("tank_inventory", [{**row, "capacity_m3": p.capacity_m3}]))
+        out.rows.append(Rows("tank_readings", records=[row]))
+        out.rows.append(Rows("tank_inventory", records=[{**row, "capacity_m3": p.capacity_m3}]))
         return out
 
     def _movement(self, ts_ms: int, gsv: float) -> str:

@@ -120,19 +120,26 @@ class WarehouseWriter:
 
     def _to_arrow(self, table: str, batches: Sequence[Rows]) -> pa.Table:
         schema = self._schema(table)
-        names = list(batches[0].columns)
-        arrays = []
-        for name in names:
-            if name not in schema:
-                raise WarehouseError(f"{table} has no column {name!r}")
-            parts = [b.columns[name] for b in batches]
-            values: Any
-            if all(isinstance(p, np.ndarray) for p in parts):
-                values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            else:
-                values = [v for p in parts for v in p]
-            arrays.append(_array(values, schema[name]))
-        return pa.table(dict(zip(names, arrays, strict=True)))
+        names = batches[0].names
+        missing = [n for b in batches for n in b.names if n not in schema]
+        if missing:
+            raise WarehouseError(f"{table} has no column {missing[0]!r}")
+        target = pa.schema([(n, schema[n]) for n in names])
+        parts = []
+        columnar = [b for b in batches if not b.records]
+        if columnar:
+            arrays = []
+            for name in names:
+                values = [b.columns[name] for b in columnar]
+                if all(isinstance(v, np.ndarray) for v in values):
+                    arrays.append(_array(np.concatenate(values), schema[name]))
+                else:
+                    arrays.append(_array([x for v in values for x in v], schema[name]))
+            parts.append(pa.Table.from_arrays(arrays, schema=target))
+        records = [r for b in batches for r in b.records]
+        if records:
+            parts.append(pa.Table.from_pylist(records, schema=target))
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
 def _array(values: Any, typ: pa.DataType) -> pa.Array:

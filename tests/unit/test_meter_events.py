@@ -78,3 +78,25 @@ def test_transfer_is_routed_after_the_readings_that_preceded_it():
     assert [type(v).__name__ for v in meter_items] == ["MeterChunk", "Transfer", "MeterChunk"]
     assert any(k == "tank:T-101" and isinstance(v, Transfer) for k, v in out)
     assert any(k == "transfers" for k, _ in out)
+
+
+def test_columnar_fast_path_and_per_record_path_agree():
+    good = [reading(ts=f"2026-03-01T06:00:0{i}.000Z", gov_total_m3=100.0 + i, temp_c=20.0 + i / 10) for i in range(5)]
+    good.append(reading(ts="2026-03-01T09:00:05.250+03:00", density_kgm3=None, gov_total_m3=106.0))
+    fast = dict(decoder().decode_batch(good))["meter:M-01"]
+    # one malformed line makes Arrow reject the block: every row then takes the per-record path
+    slow_out = decoder().decode_batch([*good, RawEvent("meter.readings", "{oops", "f:9")])
+    slow = dict(slow_out)["meter:M-01"]
+    for name in ("ts_ms", "gov_total_m3", "flow_m3h", "temp_c", "pressure_kpa", "density_kgm3"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
+    assert fast.status == slow.status and fast.positions == slow.positions
+    assert np.isnan(fast.density_kgm3[-1]) and fast.ts_ms[-1] - fast.ts_ms[0] == 5250
+
+
+def test_null_status_is_rejected_but_missing_status_means_ok():
+    raws = [reading(status=None), RawEvent("meter.readings", json.dumps(
+        {"meter_id": "M-01", "ts": "2026-03-01T06:00:01Z", "gov_total_m3": 1, "flow_m3h": 0, "temp_c": 20,
+         "pressure_kpa": 0}), "f:2")]
+    out = decoder().decode_batch(raws)
+    assert [k for k, _ in out] == [KEY_DEAD_LETTERS, "meter:M-01"]
+    assert out[1][1].status == ["ok"]

@@ -149,3 +149,15 @@ def test_transfer_documents_attach_to_the_operation():
     assert (op["transfer_id"], op["ship_name"], op["bl_no"], op["direction"]) == ("TR-1", "MT Test", "BL-9",
                                                                                   "discharge")
     assert op["product_group"] == "jet" and op["bl_quantity_kg_air"] == 1.0e6
+
+
+def test_a_correction_setup_error_keeps_the_readings_and_flags_the_operation():
+    # biodiesel needs a thermal expansion coefficient (special application): none is configured here
+    ts, tot, fl, _ = discharge()
+    tr = MeterTracker(params(product_group="biodiesel"))
+    out = tr.on_chunk(chunk(ts, tot, fl))
+    assert out.readings is not None and len(out.readings) == len(ts)
+    assert np.isnan(out.readings.columns["ctpl"]).all()
+    op = next(o for o in out.operations if o["status"] == "closed")
+    assert "uncorrected_volume" in op["flags"] and any(f.startswith("correction: biodiesel") for f in op["flags"])
+    assert op["gov_m3"] == pytest.approx(tot[-1] - 1000.0) and op["gsv_15c_m3"] == 0.0

@@ -41,3 +41,11 @@ def test_demo_tables_match_their_cylinder_geometry():
     t = StrappingTable.from_csv(cfg.tank("T-101").strapping_table)
     per_metre = float(t.volume_at(5000.0) - t.volume_at(4000.0))
     assert per_metre == pytest.approx(np.pi * 11.0**2, rel=2e-3)
+
+
+def test_scalar_lookup_matches_the_vectorised_one(tmp_path: Path):
+    t = StrappingTable.from_csv(_table(tmp_path, "level_mm,volume_m3\n0,0\n100,10\n200,30\n"))
+    for level in (0.0, 1.0, 99.9, 100.0, 150.0, 200.0):
+        assert t.volume_at_level(level) == pytest.approx(float(t.volume_at(level)), abs=1e-12)
+    with pytest.raises(StrappingError, match="outside the strapping table"):
+        t.volume_at_level(200.5)
