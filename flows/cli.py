@@ -136,6 +136,8 @@ def write_result(out: TextIO, names: list[str], rows: Sequence[Sequence[Any]], f
         w = csv.writer(out)
         w.writerow(names)
         w.writerows(conv)
+    elif not conv:
+        out.write("(no rows)\n")
     else:
         cells = [names] + [["" if v is None else str(v) for v in row] for row in conv]
         widths = [max(len(r[i]) for r in cells) for i in range(len(names))]
