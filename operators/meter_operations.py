@@ -274,14 +274,21 @@ class MeterTracker:
         for i, (t, f, moving) in enumerate(zip(ts_l, flow_l, moving_l, strict=True)):
             if not self.active:
                 if not moving:
-                    if op.first_move_ms is not None:  # creep ended without becoming an operation
-                        op.sums += csum[i] - csum[seg]
-                        seg = i
+                    if op.first_move_ms is None:
+                        self.anchor_total = total_l[i]
+                        seg = i + 1
+                        continue
+                    # creep in progress: it ends only once the totalizer has been still for stop_after_s
+                    if op.quiet_since_ms is None:
+                        op.quiet_since_ms = t
+                    elif t - op.quiet_since_ms >= stop_after_ms:
+                        op.sums += csum[i + 1] - csum[seg]
+                        seg = i + 1
                         self._emit_creep(out, t)
                         op = self.op
-                    self.anchor_total = total_l[i]
-                    seg = i + 1
+                        self.anchor_total = total_l[i]
                     continue
+                op.quiet_since_ms = None
                 if op.first_move_ms is None:
                     op.first_move_ms = t
                     op.opening_index = self.anchor_total if self.anchor_total is not None else total_l[i]
@@ -356,10 +363,8 @@ class MeterTracker:
             flags.add("below_min_volume")
         started = op.started_ms if op.started_ms is not None else (op.first_move_ms or t_ms)
         ended: datetime | None = None
-        if status == "closed":
+        if status in ("closed", "creep"):
             ended = ts_from_ms(op.quiet_since_ms if op.quiet_since_ms is not None else t_ms)
-        elif status == "creep":
-            ended = ts_from_ms(t_ms)
         return {
             "operation_id": self._op_id(),
             "transfer_id": str(tf.get("transfer_id", "")),

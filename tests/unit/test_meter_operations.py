@@ -109,12 +109,16 @@ def test_progress_records_are_emitted_in_event_time():
     assert revs == sorted(revs)
 
 
-def test_creep_below_start_threshold_is_recorded_not_lost():
-    ts = [0, 10, 20, 30]
-    tot = [10.0, 10.02, 10.04, 10.04]
-    ops = MeterTracker(params()).on_chunk(chunk(ts, tot, [0, 5, 5, 0])).operations
+def test_creep_below_start_threshold_is_recorded_once_not_lost():
+    # a slow trickle: the totalizer ticks 0.001 m³ every third reading, then stays still for 150 s
+    ts = list(range(0, 300, 10)) + [300 + 10 * k for k in range(16)]
+    tot = [10.0 + 0.001 * (k // 3) for k in range(30)] + [10.009] * 16
+    fl = [0.5] * 30 + [0.0] * 16
+    ops = MeterTracker(params()).on_chunk(chunk(ts, tot, fl)).operations
     assert [o["status"] for o in ops] == ["creep"]
-    assert ops[0]["gov_m3"] == pytest.approx(0.04)
+    assert ops[0]["gov_m3"] == pytest.approx(0.009)
+    # last tick at 270 s: the first still reading after it (280 s) marks the end, as for operations
+    assert ops[0]["ended_at"] == datetime(2026, 3, 1, 6, 4, 40, tzinfo=UTC)
 
 
 def test_out_of_order_reading_is_dead_lettered():
