@@ -1,7 +1,7 @@
 """Bulk-fuel meters and shore tanks dataflow (M1–M5, M12): wiring only.
 
 raw events ──decode──▶ meter:ID ──MeterTracker──▶ meter_readings, meter_operations
-│          tank:ID  ──TankTracker───▶ tank_readings, tank_inventory
+│          tank:ID  ──TankTracker───▶ tank_readings (→ tank_inventory by materialized view)
 │          transfers / lab density ──▶ transfers, lab_densities
 └─ invalid ─────────────────────────▶ dead_letters (table, and topic with Kafka)
 """
@@ -24,9 +24,7 @@ from operators.meter_events import (
     KEY_DEAD_LETTERS,
     KEY_TRANSFERS,
     LabDensity,
-    MeterChunk,
     SiteDecoder,
-    TankReading,
     Transfer,
 )
 from operators.meter_operations import MeterOutput, MeterParams, MeterTracker
@@ -78,8 +76,13 @@ def _emit(out: MeterOutput | TankOutput) -> list[Item]:
     return items
 
 
-class _MeterLogic(StatefulLogic[tuple[str, Any], Item, MeterTracker]):
-    def __init__(self, resume: MeterTracker | None, make: Callable[[str], MeterTracker]) -> None:
+Tracker = MeterTracker | TankTracker
+
+
+class _TrackerLogic(StatefulLogic[tuple[str, Any], Item, Tracker]):
+    """Bytewax glue around a meter or tank tracker; the tracker is built from the key of its first item."""
+
+    def __init__(self, resume: Tracker | None, make: Callable[[str], Tracker]) -> None:
         self.tracker = resume
         self.make = make
 
@@ -87,41 +90,14 @@ class _MeterLogic(StatefulLogic[tuple[str, Any], Item, MeterTracker]):
         key, item = value
         if self.tracker is None:
             self.tracker = self.make(key)
-        t = self.tracker
-        if isinstance(item, MeterChunk):
-            out = t.on_chunk(item)
-        elif isinstance(item, Transfer):
-            out = t.on_transfer(item)
-        elif isinstance(item, LabDensity):
-            out = t.on_lab_density(item)
-        else:  # pragma: no cover - the decoder only routes the types above here
-            raise TypeError(f"unexpected item {type(item).__name__}")
-        return _emit(out), StatefulLogic.RETAIN
+        return _emit(self.tracker.on_item(item)), StatefulLogic.RETAIN
 
     def on_eof(self) -> tuple[Iterable[Item], bool]:
         if self.tracker is None:
             return [], StatefulLogic.RETAIN
         return _emit(self.tracker.finish()), StatefulLogic.RETAIN
 
-    def snapshot(self) -> MeterTracker:
-        assert self.tracker is not None
-        return copy.deepcopy(self.tracker)
-
-
-class _TankLogic(StatefulLogic[tuple[str, Any], Item, TankTracker]):
-    def __init__(self, resume: TankTracker | None, make: Callable[[str], TankTracker]) -> None:
-        self.tracker = resume
-        self.make = make
-
-    def on_item(self, value: tuple[str, Any]) -> tuple[Iterable[Item], bool]:
-        key, item = value
-        if self.tracker is None:
-            self.tracker = self.make(key)
-        if isinstance(item, TankReading):
-            return _emit(self.tracker.on_reading(item)), StatefulLogic.RETAIN
-        return _emit(self.tracker.on_transfer(item)), StatefulLogic.RETAIN
-
-    def snapshot(self) -> TankTracker:
+    def snapshot(self) -> Tracker:
         assert self.tracker is not None
         return copy.deepcopy(self.tracker)
 
@@ -196,11 +172,11 @@ def build_meters_flow(cfg: Config, inputs: Inputs, sink: Sink[Rows],
     meters = op.filter("meters", tagged, lambda kv: kv[0].startswith("meter:"))
     meter_items = op.stateful(
         "meter_state", meters,
-        lambda resume: _MeterLogic(resume, lambda key: MeterTracker(m_params[key[len("meter:"):]], FLOW)))
+        lambda resume: _TrackerLogic(resume, lambda key: MeterTracker(m_params[key[len("meter:"):]], FLOW)))
     tanks = op.filter("tanks", tagged, lambda kv: kv[0].startswith("tank:"))
     tank_items = op.stateful(
         "tank_state", tanks,
-        lambda resume: _TankLogic(resume, lambda key: TankTracker(t_params[key[len("tank:"):]], FLOW)))
+        lambda resume: _TrackerLogic(resume, lambda key: TankTracker(t_params[key[len("tank:"):]], FLOW)))
 
     transfers = op.filter_map("transfers", keyed,
                               lambda kv: transfer_row(kv[1]) if kv[0] == KEY_TRANSFERS else None)

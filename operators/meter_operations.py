@@ -102,6 +102,14 @@ class MeterTracker:
         self.cum = np.zeros(_NCOLS)
         self.last_progress_ms: int | None = None
 
+    def on_item(self, item: MeterChunk | Transfer | LabDensity) -> MeterOutput:
+        """Dispatch one routed item (a chunk of readings, a transfer or a lab density)."""
+        if isinstance(item, MeterChunk):
+            return self.on_chunk(item)
+        if isinstance(item, Transfer):
+            return self.on_transfer(item)
+        return self.on_lab_density(item)
+
     # ----------------------------------------------------------------- documents
     def on_transfer(self, t: Transfer) -> MeterOutput:
         """Attach (or detach, on ``close``) the transfer documents to this meter's operations."""

@@ -70,6 +70,14 @@ class TankTracker:
         self.transfer_id = ""
         self.state = IDLE
 
+    def on_item(self, item: TankReading | Transfer) -> TankOutput:
+        """Dispatch one routed item (a gauge reading or a transfer)."""
+        return self.on_reading(item) if isinstance(item, TankReading) else self.on_transfer(item)
+
+    def finish(self) -> TankOutput:
+        """End of input: a tank has nothing pending."""
+        return TankOutput()
+
     def on_transfer(self, t: Transfer) -> TankOutput:
         """Follow the product of the transfer that uses this tank."""
         if t.event == "close":
@@ -139,9 +147,9 @@ class TankTracker:
             "transfer_id": self.transfer_id,
             "edition": corr.edition,
             "source_position": r.raw.position,
+            "capacity_m3": p.capacity_m3,
         }
         out.rows.append(Rows("tank_readings", records=[row]))
-        out.rows.append(Rows("tank_inventory", records=[{**row, "capacity_m3": p.capacity_m3}]))
         return out
 
     def _movement(self, ts_ms: int, gsv: float) -> str:

@@ -113,43 +113,24 @@ CREATE TABLE IF NOT EXISTS {database}.tank_readings
     product String,
     transfer_id String,
     edition String,
-    source_position String
+    source_position String,
+    capacity_m3 Float64
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(ts)
 ORDER BY (tank_id, ts)
 SETTINGS non_replicated_deduplication_window = 1000;
 
--- The latest reading of every tank: the stock list of M12 ("what is in every tank now").
--- The stock at any past moment T comes from tank_readings: argMax(gsv_15c_m3, ts) WHERE ts <= T.
-CREATE TABLE IF NOT EXISTS {database}.tank_inventory
-(
-    tank_id LowCardinality(String),
-    ts DateTime64(3, 'UTC'),
-    level_mm Float64,
-    water_mm Float64,
-    temp_c Float64,
-    density_obs_kgm3 Nullable(Float64),
-    density_15c_kgm3 Float64,
-    density_source LowCardinality(String),
-    tov_m3 Float64,
-    fw_m3 Float64,
-    gov_m3 Float64,
-    ctl Float64,
-    gsv_15c_m3 Float64,
-    mass_vacuum_kg Float64,
-    mass_air_kg Float64,
-    fill_pct Float64,
-    state LowCardinality(String),
-    product String,
-    transfer_id String,
-    edition String,
-    source_position String,
-    capacity_m3 Float64
-)
+-- The latest reading of every tank: the stock list of M12 ("what is in every tank now"), kept by a
+-- materialized view so the flow writes each reading once. The stock at any past moment T comes from
+-- tank_readings: argMax(gsv_15c_m3, ts) WHERE ts <= T.
+CREATE TABLE IF NOT EXISTS {database}.tank_inventory AS {database}.tank_readings
 ENGINE = ReplacingMergeTree(ts)
 ORDER BY tank_id
 SETTINGS non_replicated_deduplication_window = 1000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.tank_inventory_mv TO {database}.tank_inventory
+AS SELECT * FROM {database}.tank_readings;
 
 CREATE TABLE IF NOT EXISTS {database}.transfers
 (
