@@ -1,14 +1,13 @@
 """Kafka input and output for the flows, over ``bytewax.connectors.kafka``.
 
 Input records become :class:`~operators.events.RawEvent` (stream name from the topic, position
-``topic/partition@offset``); consumer errors become dead letters. Dead letters and alerts are published
-as JSON with the source topic (or entity) as key.
+``topic/partition@offset``); consumer errors become dead letters. Flows publish ``(key, JSON value)``
+messages by logical name (``dead_letters``, ``alerts`` ...) through :func:`kafka_publisher`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import bytewax.operators as op
@@ -16,7 +15,7 @@ from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
 from bytewax.connectors.kafka import operators as kop
 from bytewax.dataflow import Dataflow, Stream
 
-from operators.events import DeadLetter, RawEvent, iso_ms
+from operators.events import DeadLetter, RawEvent
 
 # Settings that work with every broker we test against (see DESIGN.md: tansu needs short fetch waits).
 DEFAULT_CLIENT = {"fetch.wait.max.ms": "10"}
@@ -69,16 +68,28 @@ def kafka_raw_events(step_id: str, flow: Dataflow, brokers: list[str], topics: M
     return op.map(f"{step_id}_raw", kin.oks, to_raw), op.map(f"{step_id}_errs", kin.errs, to_dead)
 
 
-def dead_letter_message(d: DeadLetter, topic: str) -> KafkaSinkMessage[bytes, bytes]:
-    """The Kafka record publishing a dead letter (key = source stream)."""
-    body = {
-        "dead_letter_id": d.dead_letter_id, "flow": d.flow, "stream": d.stream, "source_position": d.position,
-        "event_ts": iso_ms(d.event_ts) if d.event_ts else None, "reason": d.reason, "raw": d.raw,
-    }
-    return KafkaSinkMessage(key=d.stream.encode(), value=json.dumps(body).encode(), topic=topic)
-
-
 def kafka_output(step_id: str, up: Stream[KafkaSinkMessage[bytes, bytes]], brokers: list[str], topic: str,
                  client: Mapping[str, str] | None = None) -> None:
     """Publish records to a topic."""
     kop.output(step_id, up, brokers=brokers, topic=topic, add_config=dict(client or {}))
+
+
+def kafka_publisher(brokers: list[str], topic_of: Callable[[str], str],
+                    client: Mapping[str, str] | None = None) -> Callable[[str, Stream[tuple[bytes, bytes]]], None]:
+    """A publisher of ``(key, value)`` messages to the topic of a logical output name.
+
+    Args:
+        brokers: ``host:port`` list.
+        topic_of: Logical name (``alerts``) → topic name (``quaywatch.alerts``).
+        client: Extra librdkafka settings.
+
+    Returns:
+        ``publish(name, stream)``, which adds a Kafka output step for that name.
+    """
+
+    def publish(name: str, up: Stream[tuple[bytes, bytes]]) -> None:
+        topic = topic_of(name)
+        msgs = op.map(f"{name}_msg", up, lambda kv: KafkaSinkMessage(key=kv[0], value=kv[1], topic=topic))
+        kafka_output(f"{name}_topic", msgs, brokers, topic, client)
+
+    return publish

@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run one flow")
     common(r)
-    r.add_argument("flow", choices=FLOWS)
+    r.add_argument("flow", choices=sorted(FLOWS))
     r.add_argument("--source", required=True, help="file:DIR (replay directory) or kafka://HOST:PORT[,HOST:PORT]")
     r.add_argument("--recovery", action="store_true", help="keep Bytewax recovery state in <data dir>/recovery")
     r.add_argument("--no-tail", action="store_true", help="with Kafka: stop at the end of the topics")

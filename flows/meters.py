@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import bytewax.operators as op
-from bytewax.dataflow import Dataflow, Stream
+from bytewax.dataflow import Dataflow
 from bytewax.operators import KeyedStream, StatefulLogic
-from bytewax.outputs import Sink
 
 from flows.config import Config
-from operators.events import DeadLetter, RawEvent
+from flows.io import FlowIO
+from operators.events import METER_STREAMS, DeadLetter, dead_letter_message
 from operators.meter_events import (
     KEY_DEAD_LETTERS,
     KEY_TRANSFERS,
@@ -33,6 +33,7 @@ from operators.strapping import StrappingTable
 from operators.tank_inventory import TankOutput, TankParams, TankTracker
 
 FLOW = "meters"
+STREAMS: tuple[str, ...] = METER_STREAMS
 Item = Rows | DeadLetter
 
 
@@ -143,25 +144,18 @@ def dead_letter_rows(d: DeadLetter) -> Rows:
     }])
 
 
-Inputs = Callable[[Dataflow], tuple[Stream[RawEvent], Stream[DeadLetter] | None]]
-
-
-def build_meters_flow(cfg: Config, inputs: Inputs, sink: Sink[Rows],
-                      publish_dead_letters: Callable[[Stream[DeadLetter]], None] | None = None) -> Dataflow:
+def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     """Build the meters dataflow.
 
     Args:
         cfg: Site configuration.
-        inputs: Adds the raw-event input to the flow; returns the events and, for sources that have
-            them, the consumer errors as dead letters.
-        sink: Where table rows go (the warehouse sink, or a test sink).
-        publish_dead_letters: Optional extra output of the dead letters (the dead-letter topic).
+        io: Input, warehouse sink and (with a broker) output topics.
 
     Returns:
         The dataflow.
     """
     flow = Dataflow(FLOW)
-    events, errors = inputs(flow)
+    events, errors = io.inputs(flow)
     decoder = SiteDecoder(FLOW, (m.meter_id for m in cfg.meters), (t.tank_id for t in cfg.tanks))
     keyed = cast(KeyedStream[Any], op.flat_map_batch("decode", events, decoder.decode_batch))
 
@@ -189,8 +183,8 @@ def build_meters_flow(cfg: Config, inputs: Inputs, sink: Sink[Rows],
     state_dead = op.filter_map("state_dead", state_items, lambda x: x if isinstance(x, DeadLetter) else None)
     dead_streams = [decode_dead, state_dead] + ([errors] if errors is not None else [])
     dead = op.merge("dead_letters", *dead_streams)
-    if publish_dead_letters is not None:
-        publish_dead_letters(dead)
+    if io.publish is not None:
+        io.publish("dead_letters", op.map("dead_letter_msg", dead, dead_letter_message))
     rows = op.merge("rows", state_rows, transfers, labs, op.map("dead_letter_rows", dead, dead_letter_rows))
-    op.output("warehouse", rows, sink)
+    op.output("warehouse", rows, io.sink)
     return flow

@@ -17,17 +17,19 @@ from bytewax.dataflow import Dataflow, Stream
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.testing import run_main
 
-from connectors.kafka_io import dead_letter_message, kafka_output, kafka_raw_events, parse_kafka_url
+from connectors.kafka_io import kafka_publisher, kafka_raw_events, parse_kafka_url
 from connectors.replay import ReplayDirSource
 from connectors.warehouse.client import connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from connectors.warehouse.sink import WarehouseSink
+from flows import meters
 from flows.config import Config
-from flows.meters import FLOW, build_meters_flow
-from operators.events import METER_STREAMS, DeadLetter, RawEvent
+from flows.io import FlowIO, FlowModule
+from operators.events import DeadLetter, RawEvent
 
 log = logging.getLogger(__name__)
-FLOWS = ("meters",)
+#: Flow modules by name; each exposes ``FLOW``, ``STREAMS`` and ``build_flow(cfg, io)``.
+FLOWS: dict[str, FlowModule] = {meters.FLOW: meters}
 
 
 @dataclass(frozen=True)
@@ -68,22 +70,19 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink) ->
     """
     if flow_name not in FLOWS:
         raise ValueError(f"unknown flow {flow_name!r}; available: {', '.join(FLOWS)}")
+    spec = FLOWS[flow_name]
     if opts.source.startswith("file:"):
-        source = ReplayDirSource(Path(opts.source[len("file:") :]), METER_STREAMS)
-        return build_meters_flow(cfg, lambda flow: (op.input("replay", flow, source), None), sink)
+        source = ReplayDirSource(Path(opts.source[len("file:") :]), spec.STREAMS)
+        return spec.build_flow(cfg, FlowIO(lambda flow: (op.input("replay", flow, source), None), sink))
     if opts.source.startswith("kafka://"):
         brokers = parse_kafka_url(opts.source)
-        topics = {cfg.kafka.topic(s): s for s in METER_STREAMS}
-        dlq_topic = cfg.kafka.topic("dead_letters")
+        topics = {cfg.kafka.topic(s): s for s in spec.STREAMS}
 
         def inputs(flow: Dataflow) -> tuple[Stream[RawEvent], Stream[DeadLetter] | None]:
-            return kafka_raw_events("kafka_in", flow, brokers, topics, FLOW, cfg.kafka.client, opts.tail)
+            return kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, cfg.kafka.client, opts.tail)
 
-        def publish(dead: Stream[DeadLetter]) -> None:
-            msgs = op.map("dead_letter_msg", dead, lambda d: dead_letter_message(d, dlq_topic))
-            kafka_output("dead_letter_topic", msgs, brokers, dlq_topic)
-
-        return build_meters_flow(cfg, inputs, sink, publish)
+        publish = kafka_publisher(brokers, cfg.kafka.topic, cfg.kafka.client)
+        return spec.build_flow(cfg, FlowIO(inputs, sink, publish))
     raise ValueError(f"unsupported source {opts.source!r}: use file:DIR or kafka://HOST:PORT")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +68,15 @@ class DeadLetter:
         """Dead letter for a raw event."""
         text = raw.payload.decode("utf-8", "replace") if isinstance(raw.payload, bytes) else raw.payload
         return cls(flow, raw.stream, raw.position, reason, text, event_ts)
+
+
+def dead_letter_message(d: DeadLetter) -> tuple[bytes, bytes]:
+    """The ``(key, JSON value)`` message publishing a dead letter (key = source stream)."""
+    body = {
+        "dead_letter_id": d.dead_letter_id, "flow": d.flow, "stream": d.stream, "source_position": d.position,
+        "event_ts": iso_ms(d.event_ts) if d.event_ts else None, "reason": d.reason, "raw": d.raw,
+    }
+    return d.stream.encode(), json.dumps(body, ensure_ascii=False).encode()
 
 
 def parse_ts(value: Any, field: str = "ts") -> datetime:
