@@ -73,6 +73,7 @@ class MeterConfig:
     has_densitometer: bool = True
     default_density_15c_kgm3: float | None = None
     alpha60_per_f: float | None = None
+    qmax_m3h: float | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,24 @@ class TankStateConfig:
 
 
 @dataclass(frozen=True)
+class ChecksConfig:
+    """Thresholds of the fuel checks (M6, M7, M9, M11); see the demo site's ``[checks]`` section."""
+
+    gap_s: float = 30.0
+    stuck_s: float = 300.0
+    jump_factor: float = 1.5
+    calibration_warn_days: int = 30
+    reconcile_window_s: float = 1800.0
+    reconcile_grace_s: float = 300.0
+    min_window_m3: float = 50.0
+    tank_gauge_uncertainty_mm: float = 3.0
+    drift_operations: int = 3
+    drift_threshold_pct: float = 0.15
+    heel_m3: float = 5.0
+    opening_max_age_s: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a flow needs to know about the site."""
 
@@ -120,6 +139,7 @@ class Config:
     tanks: tuple[TankConfig, ...]
     operations: OperationConfig = OperationConfig()
     tank_state: TankStateConfig = TankStateConfig()
+    checks: ChecksConfig = ChecksConfig()
     vcf_round_inputs: bool = True
     tolerances: Mapping[str, Any] = field(default_factory=dict)
     source_path: Path | None = None
@@ -216,6 +236,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             tanks=tanks,
             operations=OperationConfig(**raw.get("operations", {})),
             tank_state=TankStateConfig(**raw.get("tank_state", {})),
+            checks=ChecksConfig(**raw.get("checks", {})),
             vcf_round_inputs=bool(raw.get("vcf", {}).get("round_inputs", True)),
             tolerances=dict(raw.get("tolerances", {})),
             source_path=source_path,
@@ -244,6 +265,7 @@ def _meter(raw: Mapping[str, Any]) -> MeterConfig:
         has_densitometer=bool(raw.get("has_densitometer", True)),
         default_density_15c_kgm3=_opt_float(raw.get("default_density_15c_kgm3")),
         alpha60_per_f=_opt_float(raw.get("alpha60_per_f")),
+        qmax_m3h=_opt_float(raw.get("qmax_m3h")),
     )
 
 

@@ -96,10 +96,22 @@ class Transfer:
     meter_ids: tuple[str, ...]
     tank_ids: tuple[str, ...]
     fields: Mapping[str, Any]
+    phase_change_windows: tuple[tuple[int, int], ...] = ()
 
     def get(self, name: str, default: Any = None) -> Any:
         """A contract field of the transfer document."""
         return self.fields.get(name, default)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """The site's event time (latest reading time of a decoded batch), sent to every meter.
+
+    A meter that stops reporting gets no items of its own; ticks let it notice its silence in event
+    time, so a replay finds the same gaps as the live run.
+    """
+
+    ts_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +209,17 @@ def decode_transfer(raw: RawEvent) -> Transfer:
     for name in ("bl_quantity_kg_air", "bl_quantity_m3_15c", "declaration_quantity_kg",
                  "ship_tank_opening_m3_15c", "ship_tank_closing_m3_15c"):
         _num(obj, name, optional=True)
+    windows = obj.get("phase_change_reported", [])
+    if not isinstance(windows, list) or not all(isinstance(w, dict) for w in windows):
+        raise EventError("phase_change_reported: expected a list of {from, to} windows")
+    spans = []
+    for w in windows:
+        a, b = parse_ts(w.get("from"), "phase_change_reported.from"), parse_ts(w.get("to"), "phase_change_reported.to")
+        if b < a:
+            raise EventError("phase_change_reported: a window ends before it starts")
+        spans.append((ms_from_ts(a), ms_from_ts(b)))
     return Transfer(_str(obj, "transfer_id"), event, parse_ts(obj.get("ts")), direction, ids["meter_ids"],
-                    ids["tank_ids"], obj)
+                    ids["tank_ids"], obj, tuple(spans))
 
 
 def decode_lab_density(raw: RawEvent) -> LabDensity:
@@ -336,12 +357,15 @@ class SiteDecoder:
         flow: Flow name recorded on dead letters.
         meter_ids: Configured meters; readings of other meters are dead-lettered.
         tank_ids: Configured tanks; readings of other tanks are dead-lettered.
+        ticks: After each batch, send every meter a :class:`Tick` with the batch's latest event time.
     """
 
-    def __init__(self, flow: str, meter_ids: Iterable[str], tank_ids: Iterable[str]) -> None:
+    def __init__(self, flow: str, meter_ids: Iterable[str], tank_ids: Iterable[str], ticks: bool = False) -> None:
         self.flow = flow
+        self.ticks = ticks
         self.meter_ids = frozenset(meter_ids)
         self.tank_ids = frozenset(tank_ids)
+        self.last_tick_ms: int | None = None
 
     def decode_batch(self, batch: Iterable[RawEvent]) -> list[tuple[str, Any]]:
         """Decode one batch, keeping the relative order of every entity's events."""
@@ -356,6 +380,7 @@ class SiteDecoder:
                 out.append((f"meter:{meter_id}", block.chunk(meter_id, idx)))
 
         j = -1
+        other_ms: int | None = None
         for raw in raws:
             try:
                 if raw.stream == STREAM_METER_READINGS:
@@ -371,6 +396,7 @@ class SiteDecoder:
                     if tr.tank_id not in self.tank_ids:
                         raise EventError(f"unknown tank_id {tr.tank_id!r}")
                     out.append((f"tank:{tr.tank_id}", tr))
+                    other_ms = max(other_ms or 0, ms_from_ts(tr.ts))
                 elif raw.stream == STREAM_TRANSFERS:
                     t = decode_transfer(raw)
                     unknown = [m for m in t.meter_ids if m not in self.meter_ids]
@@ -394,4 +420,13 @@ class SiteDecoder:
                 out.append((KEY_DEAD_LETTERS, DeadLetter.of(self.flow, raw, str(exc))))
         for meter_id in list(pending):
             flush(meter_id)
+        now = max((t for t in (self._batch_time(block), other_ms) if t is not None), default=None)
+        if self.ticks and now is not None and (self.last_tick_ms is None or now > self.last_tick_ms):
+            self.last_tick_ms = now
+            out.extend((f"meter:{m}", Tick(now)) for m in sorted(self.meter_ids))
         return out
+
+    @staticmethod
+    def _batch_time(block: _ReadingBlock) -> int | None:
+        ok = block.ts_ms[block.ok] if len(block.ok) else block.ts_ms[:0]
+        return int(ok.max()) if ok.size else None

@@ -11,10 +11,23 @@ operation's opening index is the totalizer at the last still reading before move
 volume of the pump ramp is lost; its closing index is the totalizer when the stop was confirmed, so
 ``closing - opening`` equals the operation's GOV (barring totalizer resets, which are flagged).
 Movement that never reaches the start threshold is recorded as a ``creep`` record (M8, M10 evidence).
+
+Checks riding on the same pass (each an :class:`~operators.alerts.Alert`): meter failures and calibration
+expiry (:mod:`operators.meter_health`), movement while no transfer is open (``flow_without_operation``,
+unless it starts inside a phase-change window the firm reported — then the record's status is
+``phase_change`` and it is excluded from the cumulative totals, M8), and readings behind the meter's
+event time (``late_data``: dead-lettered with the reason, never silently dropped).
+
+An officer's density at 15 °C (M1) replaces the substituted density (configured default or an earlier
+entry) of every reading of the transfer's operations that had no measured density, and the operation is
+recomputed exactly: readings are binned by their rounded temperature and pressure — the only inputs of the
+correction besides density — so the new CTPL is applied per bin. The previous density and quantities stay
+on the record (``*_previous_*`` columns) next to the new ones.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,8 +35,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from operators.events import DeadLetter, ts_from_ms
-from operators.meter_events import LabDensity, MeterChunk, Transfer
+from operators.alerts import Alert
+from operators.events import DeadLetter, iso_ms, ts_from_ms
+from operators.meter_events import LabDensity, MeterChunk, Tick, Transfer
+from operators.meter_health import SIGNALS, HealthParams, MeterHealth, day_of
 from operators.rows import Rows
 from operators.vcf import AIR_BUOYANCY_KGM3, BatchCorrection, VcfError, correct_batch
 
@@ -50,6 +65,8 @@ class MeterParams:
     progress_every_s: float = 60.0
     max_reset_jump_m3: float = 50.0
     round_inputs: bool = True
+    health: HealthParams | None = None
+    keep_closed: int = 8
 
 
 @dataclass
@@ -67,6 +84,14 @@ class _Op:
     transfer: Transfer | None = None
     op_id: str | None = None
     op_id_ms: int | None = None
+    phase_change: bool = False
+    # substituted-density readings: (temp, pressure) bin → GOV, and the GSV/mass they contributed
+    subst_bins: dict[tuple[float, float], float] = field(default_factory=dict)
+    subst_gsv: float = 0.0
+    subst_mass: float = 0.0
+    subst_rho15: float | None = None
+    previous: dict[str, Any] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +101,7 @@ class MeterOutput:
     readings: Rows | None = None
     operations: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 class MeterTracker:
@@ -101,18 +127,30 @@ class MeterTracker:
         self.lab: dict[str, LabDensity] = {}
         self.cum = np.zeros(_NCOLS)
         self.last_progress_ms: int | None = None
+        self.health = MeterHealth(params.health or HealthParams(params.meter_id, params.serial, flow=flow))
+        self.last_day: Any = None
+        self.phase_windows: list[tuple[int, int]] = []
+        self.closed: deque[_Op] = deque(maxlen=params.keep_closed)
+        self.late: dict[str, Any] = {}
 
-    def on_item(self, item: MeterChunk | Transfer | LabDensity) -> MeterOutput:
-        """Dispatch one routed item (a chunk of readings, a transfer or a lab density)."""
+    def on_item(self, item: MeterChunk | Transfer | LabDensity | Tick) -> MeterOutput:
+        """Dispatch one routed item (a chunk of readings, a transfer, a lab density or a time tick)."""
         if isinstance(item, MeterChunk):
             return self.on_chunk(item)
         if isinstance(item, Transfer):
             return self.on_transfer(item)
+        if isinstance(item, Tick):
+            return MeterOutput(alerts=self.health.on_tick(item.ts_ms, self._op_id() if self.active else ""))
         return self.on_lab_density(item)
 
     # ----------------------------------------------------------------- documents
     def on_transfer(self, t: Transfer) -> MeterOutput:
         """Attach (or detach, on ``close``) the transfer documents to this meter's operations."""
+        for w in t.phase_change_windows:
+            if w not in self.phase_windows:
+                self.phase_windows.append(w)
+        if self.last_ts_ms is not None:  # windows that ended a day before the meter's time are done
+            self.phase_windows = [w for w in self.phase_windows if w[1] >= self.last_ts_ms - 86_400_000]
         if t.event == "close":
             if self.transfer is not None and self.transfer.transfer_id == t.transfer_id:
                 self.transfer = None
@@ -123,9 +161,61 @@ class MeterTracker:
         return MeterOutput()
 
     def on_lab_density(self, lab: LabDensity) -> MeterOutput:
-        """Record an officer-entered density at 15 °C; used for readings without a densitometer."""
+        """Apply an officer-entered density at 15 °C to the transfer's operations and recompute them.
+
+        It replaces the substituted density of readings without a measured density, from now on and
+        retroactively for the transfer's operations this tracker still holds (the running one and the
+        last ``keep_closed`` closed ones); each recomputed operation is emitted as a new revision.
+        """
         self.lab[lab.transfer_id] = lab
-        return MeterOutput()
+        out = MeterOutput()
+        ops = [o for o in self.closed if o.record.get("transfer_id") == lab.transfer_id]
+        running = self.op if self.active and self.op.transfer is not None else None
+        if running is not None and running.transfer is not None and running.transfer.transfer_id == lab.transfer_id:
+            ops.append(running)
+        t_ms = int(lab.ts.timestamp() * 1000)
+        for o in ops:
+            if not o.subst_bins or o.subst_rho15 == lab.density_15c_kgm3:
+                continue
+            self._recompute(o, lab)
+            if o is running:
+                continue
+            rec = dict(o.record)
+            s_ = o.sums
+            gsv, mass = float(s_[_GSV]), float(s_[_MASS])
+            rec.update(gsv_15c_m3=gsv, mass_vacuum_kg=mass, mass_air_kg=mass - AIR_BUOYANCY_KGM3 * gsv,
+                       density_15c_kgm3=_ratio(mass, gsv), density_source=",".join(sorted(o.density_sources)),
+                       flags=sorted(set(rec["flags"]) | {"lab_density_applied"}), **o.previous,
+                       revision=max(int(rec["revision"]) + 1, t_ms))
+            o.record = rec
+            out.operations.append(rec)
+        return out
+
+    def _recompute(self, o: _Op, lab: LabDensity) -> None:
+        """Re-correct an operation's substituted-density readings with the officer's density."""
+        keys = list(o.subst_bins)
+        gov = np.array([o.subst_bins[k] for k in keys])
+        temps = np.array([k[0] for k in keys])
+        press = np.array([k[1] for k in keys])
+        rho = np.full(len(keys), lab.density_15c_kgm3)
+        corr = correct_batch(self._product_group(), rho, np.zeros(len(keys), dtype=bool), temps, press,
+                             alpha60_per_f=self.p.alpha60_per_f, round_inputs=self.p.round_inputs)
+        gsv_new = float(np.nansum(gov * corr.ctpl))
+        mass_new = gsv_new * lab.density_15c_kgm3
+        if not o.previous:
+            gsv0, mass0 = float(o.sums[_GSV]), float(o.sums[_MASS])
+            o.previous = {"density_previous_15c_kgm3": _ratio(mass0, gsv0), "gsv_previous_15c_m3": gsv0,
+                          "mass_air_previous_kg": mass0 - AIR_BUOYANCY_KGM3 * gsv0,
+                          "density_previous_source": ",".join(sorted(o.density_sources))}
+        d_gsv, d_mass = gsv_new - o.subst_gsv, mass_new - o.subst_mass
+        o.sums[_GSV] += d_gsv
+        o.sums[_MASS] += d_mass
+        if o is not self.op:
+            self.cum[_GSV] += d_gsv
+            self.cum[_MASS] += d_mass
+        o.subst_gsv, o.subst_mass, o.subst_rho15 = gsv_new, mass_new, lab.density_15c_kgm3
+        o.density_sources = {s for s in o.density_sources if s == "meter"} | {f"lab:{lab.source}:{lab.officer_id}"}
+        o.flags.add("lab_density_applied")
 
     # ----------------------------------------------------------------- readings
     def on_chunk(self, chunk: MeterChunk) -> MeterOutput:
@@ -200,7 +290,18 @@ class MeterTracker:
         self.op.editions.add(corr.edition)
         self.op.density_sources.update(s for s in set(src.tolist()) if s)
 
+        subst = ~observed & ok
+        if subst.any():
+            self._bin_substituted(subst, chunk, delta, gsv_d, mass_d, rho_in)
         op_ids = self._detect(ts, total, flow, delta, csum, out)
+        signals = {"gov_total_m3": total, "flow_m3h": flow, "temp_c": chunk.temp_c,
+                   "pressure_kpa": chunk.pressure_kpa, "density_kgm3": chunk.density_kgm3}
+        assert tuple(signals) == SIGNALS
+        out.alerts.extend(self.health.on_readings(ts, signals, chunk.status, bad, op_ids))
+        day = day_of(int(ts[-1]))
+        if day != self.last_day:
+            self.last_day = day
+            out.alerts.extend(self.health.on_day(day, int(ts[-1])))
 
         self.last_ts_ms = int(ts[-1])
         self.last_total = float(total[-1])
@@ -228,6 +329,28 @@ class MeterTracker:
         })
         return out
 
+    def _bin_substituted(self, subst: NDArray[np.bool_], chunk: MeterChunk, delta: NDArray[np.float64],
+                         gsv_d: NDArray[np.float64], mass_d: NDArray[np.float64],
+                         rho_in: NDArray[np.float64]) -> None:
+        """Remember, per (rounded temperature, pressure), the GOV corrected with a substituted density.
+
+        The readings are folded into the current accumulator; a chunk spanning an operation boundary
+        attributes its few boundary readings to the operation in progress at the chunk's start.
+        """
+        o = self.op
+        idx = np.flatnonzero(subst)
+        t_bin = np.round(chunk.temp_c[idx] / 0.05) * 0.05 if self.p.round_inputs else chunk.temp_c[idx]
+        p_bin = np.round(chunk.pressure_kpa[idx] / 5.0) * 5.0 if self.p.round_inputs else chunk.pressure_kpa[idx]
+        pairs = np.stack([np.round(t_bin, 2), np.round(p_bin, 1)], axis=1)
+        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        sums = np.bincount(inv.ravel(), weights=delta[idx], minlength=len(uniq))
+        for (tb, pb), v in zip(uniq.tolist(), sums.tolist(), strict=True):
+            key = (float(tb), float(pb))
+            o.subst_bins[key] = o.subst_bins.get(key, 0.0) + float(v)
+        o.subst_gsv += float(np.nansum(gsv_d[idx]))
+        o.subst_mass += float(np.nansum(mass_d[idx]))
+        o.subst_rho15 = float(rho_in[idx[-1]])
+
     def finish(self) -> MeterOutput:
         """End of input: emit the operation still in progress (it stays ``open``)."""
         out = MeterOutput()
@@ -242,16 +365,37 @@ class MeterTracker:
         keep = ts > prior
         if keep.all():
             return chunk
-        for i in np.flatnonzero(~keep):
+        late = np.flatnonzero(~keep)
+        for i in late:
             out.dead_letters.append(DeadLetter.of(
                 self.flow, chunk.raws[i],
-                f"out-of-order or duplicate reading: ts not after the meter's previous reading "
-                f"({ts_from_ms(int(prior[i])).isoformat()})", ts_from_ms(int(ts[i]))))
+                f"late reading: ts not after the meter's previous reading "
+                f"({ts_from_ms(int(prior[i])).isoformat()}); kept here, excluded from the totals",
+                ts_from_ms(int(ts[i]))))
+        out.alerts.append(self._late_alert(ts[late], int(prior[late].max())))
         idx = np.flatnonzero(keep)
         return MeterChunk(chunk.meter_id, ts[idx], chunk.gov_total_m3[idx], chunk.flow_m3h[idx],
                           chunk.temp_c[idx], chunk.pressure_kpa[idx], chunk.density_kgm3[idx],
                           [chunk.status[i] for i in idx], [chunk.positions[i] for i in idx],
                           [chunk.raws[i] for i in idx])
+
+    def _late_alert(self, late_ts: NDArray[np.int64], watermark_ms: int) -> Alert:
+        """One ``late_data`` alert per meter and hour of the late readings, counting them."""
+        hour_ms = int(late_ts.min()) // 3_600_000 * 3_600_000
+        key = str(hour_ms)
+        st = self.late.setdefault(key, {"count": 0, "first": int(late_ts.min())})
+        st["count"] += int(late_ts.size)
+        st["first"] = min(st["first"], int(late_ts.min()))
+        if len(self.late) > 48:
+            self.late.pop(min(self.late, key=int))
+        start = ts_from_ms(hour_ms)
+        end = ts_from_ms(max(watermark_ms, hour_ms))
+        msg = (f"Meter {self.p.meter_id}: {st['count']} reading(s) arrived behind the meter's event time "
+               f"(earliest {iso_ms(ts_from_ms(st['first']))}); they are kept in dead_letters with the reason and "
+               "are not in the totals — check the transmitter clock and the link.")
+        return Alert("late_data", "warning", "meter", self.p.meter_id, start, end, msg,
+                     {"late_readings": st["count"], "earliest": iso_ms(ts_from_ms(st["first"])),
+                      "watermark": iso_ms(ts_from_ms(watermark_ms))}, flow=self.flow, status_ts=end)
 
     def _substitute_density(self) -> tuple[float | None, str]:
         t = self.transfer
@@ -307,6 +451,8 @@ class MeterTracker:
                     self.last_progress_ms = t
                     labels[i] = op_id = self._op_id()
                     self._label_back(labels, i, seg)
+                    if op.transfer is None:
+                        self._no_transfer(out, op, t)
                 continue
             labels[i] = op_id
             if f < p.stop_flow_m3h:
@@ -315,8 +461,11 @@ class MeterTracker:
                 elif t - op.quiet_since_ms >= stop_after_ms:
                     op.sums += csum[i + 1] - csum[seg]
                     seg = i + 1
-                    out.operations.append(self._record("closed", t, total_l[i]))
-                    self.cum += op.sums
+                    op.record = self._record("phase_change" if op.phase_change else "closed", t, total_l[i])
+                    out.operations.append(op.record)
+                    if not op.phase_change:
+                        self.cum += op.sums
+                        self.closed.append(op)
                     self.active = False
                     self.op = op = _Op()
                     self.anchor_total = total_l[i]
@@ -339,10 +488,28 @@ class MeterTracker:
     def _emit_creep(self, out: MeterOutput, t_ms: int) -> None:
         op = self.op
         op.started_ms = op.first_move_ms
-        rec = self._record("creep", t_ms, self.last_total_of(op))
+        if op.transfer is None and float(op.sums[_GOV]) >= self.p.min_volume_m3:
+            self._no_transfer(out, op, t_ms)
+        rec = self._record("phase_change" if op.phase_change else "creep", t_ms, self.last_total_of(op))
         out.operations.append(rec)
-        self.cum += op.sums
+        if not op.phase_change:
+            self.cum += op.sums
         self.op = _Op()
+
+    def _no_transfer(self, out: MeterOutput, op: _Op, t_ms: int) -> None:
+        """Movement with no open transfer: a reported phase change (M8) or a ``flow_without_operation``."""
+        start_ms = op.first_move_ms if op.first_move_ms is not None else t_ms
+        if any(a <= start_ms <= b for a, b in self.phase_windows):
+            op.phase_change = True
+            return
+        start = ts_from_ms(start_ms)
+        end = ts_from_ms(max(t_ms, start_ms))
+        gov = float(op.sums[_GOV])
+        msg = (f"Meter {self.p.meter_id}: product is moving (operation {self._op_id()}) while no transfer is open "
+               "and no phase change was reported — stop it or open the transfer documents (Art. 8).")
+        out.alerts.append(Alert("flow_without_operation", "critical", "meter", self.p.meter_id, start, end, msg,
+                                {"operation_id": self._op_id(), "gov_m3_so_far": gov,
+                                 "opening_index_m3": op.opening_index}, flow=self.flow, status_ts=end))
 
     def last_total_of(self, op: _Op) -> float:
         """Closing index implied by an accumulator (opening index + GOV)."""
@@ -412,6 +579,10 @@ class MeterTracker:
             "cumulative_mass_vacuum_kg": float(cum[_MASS]),
             "cumulative_mass_air_kg": float(cum[_MASS] - AIR_BUOYANCY_KGM3 * cum[_GSV]),
             "revision": t_ms,
+            "density_previous_15c_kgm3": op.previous.get("density_previous_15c_kgm3"),
+            "density_previous_source": str(op.previous.get("density_previous_source", "")),
+            "gsv_previous_15c_m3": op.previous.get("gsv_previous_15c_m3"),
+            "mass_air_previous_kg": op.previous.get("mass_air_previous_kg"),
         }
 
 

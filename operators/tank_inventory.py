@@ -5,6 +5,11 @@ water (FW) from the strapping table at the water level, gross observed volume GO
 standard volume GSV = GOV × CTL(tank temperature, ρ15) at atmospheric pressure (CPL = 1), mass in vacuum and
 weight in air. The tank is ``receiving`` / ``delivering`` / ``idle`` (M2's yellow / navy / green) from the
 change of GSV over an event-time window.
+
+While a transfer uses the tank, every reading is also a :class:`~operators.reconciliation.TankPoint` for
+that transfer's reconciliation. A tank that starts receiving a transfer's product while it holds product
+of another B/L, without a gauge reading taken while it was still idle shortly before (the opening
+measurement of Art. 10(3)), raises ``shared_tank_no_opening`` (M11).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from operators.events import DeadLetter, ms_from_ts
+from operators.alerts import Alert
+from operators.events import DeadLetter, iso_ms, ms_from_ts, ts_from_ms
 from operators.meter_events import TankReading, Transfer
+from operators.reconciliation import TankPoint
 from operators.rows import Rows
 from operators.strapping import StrappingError, StrappingTable
 from operators.vcf import AIR_BUOYANCY_KGM3, VcfError, correct
@@ -42,6 +49,8 @@ class TankParams:
     window_s: float = 300.0
     min_rate_m3h: float = 5.0
     round_inputs: bool = True
+    heel_m3: float = 5.0
+    opening_max_age_s: float = 3600.0
 
 
 @dataclass
@@ -50,6 +59,8 @@ class TankOutput:
 
     rows: list[Rows] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    points: list[TankPoint] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 class TankTracker:
@@ -69,6 +80,11 @@ class TankTracker:
         self.product = params.product
         self.transfer_id = ""
         self.state = IDLE
+        self.bl_no = ""
+        self.transfer_bl_no = ""
+        self.opening_pending = False
+        self.last_idle: tuple[int, float] | None = None
+        self.last_gsv: float | None = None
 
     def on_item(self, item: TankReading | Transfer) -> TankOutput:
         """Dispatch one routed item (a gauge reading or a transfer)."""
@@ -83,8 +99,13 @@ class TankTracker:
         if t.event == "close":
             if t.transfer_id == self.transfer_id:
                 self.transfer_id = ""
+                self.bl_no = self.transfer_bl_no
+                self.opening_pending = False
             return TankOutput()
+        if t.transfer_id != self.transfer_id:
+            self.opening_pending = True
         self.transfer_id = t.transfer_id
+        self.transfer_bl_no = str(t.get("bl_no") or "")
         self.product_group = str(t.get("product_group") or self.product_group)
         self.product = str(t.get("product") or self.product)
         return TankOutput()
@@ -125,6 +146,16 @@ class TankTracker:
         gsv = gov * corr.ctl
         self.last_ts_ms = ts_ms
         self.state = self._movement(ts_ms, gsv)
+        if self.transfer_id:
+            if self.opening_pending and self.state == RECEIVING:
+                self.opening_pending = False
+                out.alerts.extend(self._check_opening(ts_ms, gsv))
+            per_mm = self._m3_per_mm(r.level_mm) * corr.ctl
+            out.points.append(TankPoint(p.tank_id, self.transfer_id, ts_ms, gsv, gsv * (rho15 - AIR_BUOYANCY_KGM3),
+                                        per_mm))
+        if self.state == IDLE:
+            self.last_idle = (ts_ms, gsv)
+        self.last_gsv = gsv
         row: dict[str, Any] = {
             "tank_id": p.tank_id,
             "ts": r.ts,
@@ -151,6 +182,33 @@ class TankTracker:
         }
         out.rows.append(Rows("tank_readings", records=[row]))
         return out
+
+    def _m3_per_mm(self, level_mm: float) -> float:
+        """Local cross-section of the tank (m³ per mm of level) from the strapping table."""
+        lo, hi = max(level_mm - 5.0, 0.0), min(level_mm + 5.0, self.p.strapping.max_level_mm)
+        if hi <= lo:
+            return 0.0
+        return (self.p.strapping.volume_at_level(hi) - self.p.strapping.volume_at_level(lo)) / (hi - lo)
+
+    def _check_opening(self, ts_ms: int, gsv: float) -> list[Alert]:
+        """M11: receiving began; was the tank's content fixed by an idle reading shortly before?"""
+        max_age = int(self.p.opening_max_age_s * 1000)
+        opening_ok = self.last_idle is not None and ts_ms - self.last_idle[0] <= max_age
+        held = self.last_idle[1] if self.last_idle is not None else (self.last_gsv if self.last_gsv is not None
+                                                                     else gsv)
+        other_bl = not self.bl_no or self.bl_no != self.transfer_bl_no
+        if opening_ok or held <= self.p.heel_m3 or not other_bl:
+            return []
+        at = ts_from_ms(ts_ms)
+        since = ts_from_ms(self.last_idle[0]) if self.last_idle is not None else at
+        msg = (f"Tank {self.p.tank_id} started receiving transfer {self.transfer_id} while holding about "
+               f"{held:.1f} m³ at 15 °C of another B/L ({self.bl_no or 'unknown'}) with no opening measurement "
+               f"before the discharge (Art. 10(3)): gauge the tank and record its content now.")
+        return [Alert("shared_tank_no_opening", "critical", "tank", self.p.tank_id, since, at, msg,
+                      {"transfer_id": self.transfer_id, "held_gsv_15c_m3": held, "tank_bl_no": self.bl_no,
+                       "transfer_bl_no": self.transfer_bl_no,
+                       "last_idle_reading_at": iso_ms(since) if self.last_idle is not None else None},
+                      status_ts=at, discriminator=self.transfer_id)]
 
     def _movement(self, ts_ms: int, gsv: float) -> str:
         window_ms = int(self.p.window_s * 1000)

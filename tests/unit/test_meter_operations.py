@@ -125,7 +125,8 @@ def test_out_of_order_reading_is_dead_lettered():
     tr = MeterTracker(params())
     tr.on_chunk(chunk([0, 10], [1.0, 1.0], [0, 0]))
     out = tr.on_chunk(chunk([5, 20], [1.0, 1.0], [0, 0]))
-    assert len(out.dead_letters) == 1 and "out-of-order" in out.dead_letters[0].reason
+    assert len(out.dead_letters) == 1 and "late reading" in out.dead_letters[0].reason
+    assert [a.kind for a in out.alerts] == ["late_data"]
     assert out.readings is not None and len(out.readings) == 1
 
 

@@ -1,0 +1,425 @@
+"""Per-transfer reconciliation (M9, M5): meters against shore tanks, documents and ship tanks.
+
+Meters are compared with the shore tanks in event-time windows and at close, and at close with the B/L,
+the declaration and the ship's tanks.
+
+Inputs, all for one transfer: its documents, the running and closed records of its meter operations, and
+the gauge points of its receiving tanks. Meter and tank figures are compared *at the same instant*: both
+series are interpolated linearly at each window boundary, and a boundary is evaluated only once the
+transfer's event time has passed it by a grace period (so late progress records and gauge readings are
+in). A window whose difference exceeds the class 0.3 system MPE plus the gauges' uncertainty raises a
+``tank_mismatch`` alert; at close the whole transfer is compared the same way, and the meter quantity
+against the B/L and declaration within the natural-loss tolerance (``bl_tolerance``). For LPG the ship's
+figures decide when the meter is out of tolerance (Art. 9(4)).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any
+
+from operators.alerts import Alert
+from operators.events import iso_ms, ts_from_ms
+from operators.meter_events import Transfer
+from operators.tolerances import ToleranceTable
+
+
+@dataclass(frozen=True)
+class ReconcileParams:
+    """Thresholds of the reconciliation.
+
+    Attributes:
+        window_s: Event-time window of the meter vs tank comparison during a transfer.
+        grace_s: A boundary is evaluated once the transfer's event time is this far past it.
+        system_mpe_pct: Measuring-system maximum permissible error (class 0.3: 0.3 %).
+        gauge_uncertainty_mm: Uncertainty of one tank gauge reading, in level.
+        min_window_m3: Windows in which the meters delivered less than this are not judged.
+        flow: Flow name on the alerts.
+    """
+
+    window_s: float = 1800.0
+    grace_s: float = 300.0
+    system_mpe_pct: float = 0.3
+    gauge_uncertainty_mm: float = 3.0
+    min_window_m3: float = 50.0
+    flow: str = "meters"
+
+
+@dataclass(frozen=True, slots=True)
+class TankPoint:
+    """A receiving tank's standard volume at a gauge reading, routed to the tank's transfer."""
+
+    tank_id: str
+    transfer_id: str
+    ts_ms: int
+    gsv_15c_m3: float
+    mass_air_kg: float
+    m3_per_mm: float
+
+
+@dataclass(frozen=True, slots=True)
+class DriftPoint:
+    """One transfer's meter-vs-tank difference, for the meter drift check of each of its meters."""
+
+    meter_id: str
+    transfer_id: str
+    ts_ms: int
+    diff_pct: float
+    meter_gsv_15c_m3: float
+
+
+@dataclass
+class ReconcileOutput:
+    """What one step emits."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    drift: list[DriftPoint] = field(default_factory=list)
+
+
+@dataclass
+class _Series:
+    t: list[int] = field(default_factory=list)
+    v: list[float] = field(default_factory=list)
+    m: list[float] = field(default_factory=list)
+    per_mm: float = 0.0
+
+    def add(self, t: int, v: float, m: float) -> None:
+        if self.t and t <= self.t[-1]:
+            if t == self.t[-1]:
+                self.v[-1], self.m[-1] = v, m
+            return
+        self.t.append(t)
+        self.v.append(v)
+        self.m.append(m)
+
+    def at(self, t: int, before: float = 0.0) -> float | None:
+        """Linear interpolation at ``t``; ``before`` ahead of the first point; ``None`` past the last."""
+        return _interp(self.t, self.v, t, before)
+
+
+def _interp(ts: list[int], vs: list[float], t: int, before: float) -> float | None:
+    if not ts or t > ts[-1]:
+        return None
+    if t < ts[0]:
+        return before
+    k = bisect_right(ts, t)
+    if k == len(ts) or ts[k - 1] == t:
+        return vs[k - 1]
+    t0, t1, v0, v1 = ts[k - 1], ts[k], vs[k - 1], vs[k]
+    return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+
+
+class TransferReconciler:
+    """Reconciliation state of one transfer (plain state, picklable).
+
+    Args:
+        params: Thresholds.
+        tolerances: Natural-loss table.
+    """
+
+    def __init__(self, params: ReconcileParams, tolerances: ToleranceTable) -> None:
+        self.p = params
+        self.tol = tolerances
+        self.doc: Transfer | None = None
+        self.open_ms: int | None = None
+        self.close_ms: int | None = None
+        self.ops: dict[str, dict[str, Any]] = {}
+        self.op_series: dict[str, _Series] = {}
+        self.tanks: dict[str, _Series] = {}
+        self.watermark = 0
+        self.next_boundary: int | None = None
+        self.finished = False
+        self.window_alerts = 0
+
+    # ------------------------------------------------------------------ inputs
+    def on_item(self, item: Transfer | TankPoint | dict[str, Any]) -> ReconcileOutput:
+        """Take a transfer document, a tank point or a meter-operation record."""
+        if isinstance(item, Transfer):
+            self.doc = item
+            t = int(item.ts.timestamp() * 1000)
+            if item.event == "close":
+                self.close_ms = t
+            elif self.open_ms is None:
+                self.open_ms = t
+                self.next_boundary = t + int(self.p.window_s * 1000)
+        elif isinstance(item, TankPoint):
+            s = self.tanks.setdefault(item.tank_id, _Series())
+            s.add(item.ts_ms, item.gsv_15c_m3, item.mass_air_kg)
+            s.per_mm = item.m3_per_mm
+            t = item.ts_ms
+        else:
+            op_id = str(item["operation_id"])
+            t = int(item["revision"])
+            prev = self.ops.get(op_id)
+            if prev is None or int(prev["revision"]) <= t:
+                self.ops[op_id] = item
+            if item["status"] in ("open", "closed"):
+                self.op_series.setdefault(op_id, _Series()).add(
+                    _ms(item["ended_at"]) if item.get("ended_at") is not None else t,
+                    float(item["gsv_15c_m3"]), float(item["mass_air_kg"]))
+        self.watermark = max(self.watermark, t)
+        return self._advance()
+
+    def finish(self) -> ReconcileOutput:
+        """End of input: evaluate what can be, and write the reconciliation as it stands."""
+        out = self._advance(final=True)
+        if not self.finished and self.doc is not None:
+            out.rows.append(self._row("open", self.watermark))
+        return out
+
+    # ------------------------------------------------------------------ evaluation
+    def _advance(self, final: bool = False) -> ReconcileOutput:
+        out = ReconcileOutput()
+        if self.doc is None or self.finished or self.next_boundary is None:
+            return out
+        grace = int(self.p.grace_s * 1000)
+        step = int(self.p.window_s * 1000)
+        end = self.close_ms if self.close_ms is not None else None
+        while (self.watermark >= self.next_boundary + grace or final) and (end is None or self.next_boundary <= end):
+            if final and self.next_boundary > self.watermark:
+                break
+            self._window(self.next_boundary - step, self.next_boundary, out)
+            self.next_boundary += step
+        running = any(o["status"] == "open" for o in self.ops.values())
+        if end is not None and not running and (self.watermark >= end + grace or final):
+            self._close(out)
+        return out
+
+    def meter_gsv_at(self, t: int) -> float | None:
+        """Σ GSV at 15 °C the transfer's meters delivered up to ``t`` (``None`` if not yet known)."""
+        total = 0.0
+        for op_id, s in self.op_series.items():
+            v = s.at(t)
+            if v is None:
+                if self.ops[op_id]["status"] == "open":
+                    return None
+                v = s.v[-1]
+            total += v
+        return total
+
+    def tank_gsv_at(self, t: int) -> float | None:
+        """Σ GSV at 15 °C in the transfer's tanks at ``t`` (``None`` when a tank has no point around t)."""
+        if not self.tanks:
+            return None
+        total = 0.0
+        for s in self.tanks.values():
+            if not s.t or t < s.t[0]:
+                return None
+            v = s.at(t)
+            if v is None:
+                return None
+            total += v
+        return total
+
+    def _tank_uncertainty(self) -> float:
+        return sum(2.0 * self.p.gauge_uncertainty_mm * s.per_mm for s in self.tanks.values())
+
+    def _window(self, a: int, b: int, out: ReconcileOutput) -> None:
+        ma, mb = self.meter_gsv_at(a), self.meter_gsv_at(b)
+        ta, tb = self.tank_gsv_at(max(a, self._tanks_start())), self.tank_gsv_at(b)
+        if None in (ma, mb, ta, tb):
+            return
+        assert ma is not None and mb is not None and ta is not None and tb is not None
+        meter_d, tank_d = mb - ma, tb - ta
+        if abs(meter_d) < self.p.min_window_m3:
+            return
+        tol = self.p.system_mpe_pct / 100.0 * abs(meter_d) + self._tank_uncertainty()
+        diff = tank_d - meter_d
+        out.rows.append(self._row("open", b))
+        if abs(diff) > tol:
+            self.window_alerts += 1
+            out.alerts.append(self._tank_alert(a, b, meter_d, tank_d, tol, "window"))
+
+    def _tanks_start(self) -> int:
+        return max((s.t[0] for s in self.tanks.values() if s.t), default=0)
+
+    def _tank_alert(self, a: int, b: int, meter_d: float, tank_d: float, tol: float, scope: str) -> Alert:
+        assert self.doc is not None
+        diff = tank_d - meter_d
+        pct = 100.0 * diff / meter_d if meter_d else 0.0
+        msg = (f"Transfer {self.doc.transfer_id}: shore tanks {', '.join(sorted(self.tanks))} changed by "
+               f"{tank_d:.3f} m³ at 15 °C while the meters delivered {meter_d:.3f} m³ "
+               f"({diff:+.3f} m³, {pct:+.3f} %), beyond the class {self.p.system_mpe_pct} tolerance of "
+               f"±{tol:.3f} m³ — check for a leak, a wrong tank line-up or a meter error.")
+        start, end = ts_from_ms(a), ts_from_ms(b)
+        return Alert("tank_mismatch", "critical" if scope == "transfer" else "warning", "transfer",
+                     self.doc.transfer_id, start, end, msg,
+                     {"scope": scope, "meter_gsv_15c_m3": meter_d, "tank_gsv_15c_m3": tank_d, "diff_m3": diff,
+                      "diff_pct": pct, "tolerance_m3": tol, "tanks": sorted(self.tanks),
+                      "operations": sorted(self.ops)},
+                     flow=self.p.flow, status_ts=end, discriminator=scope)
+
+    def _close(self, out: ReconcileOutput) -> None:
+        assert self.doc is not None and self.close_ms is not None
+        self.finished = True
+        end = max(self.watermark, self.close_ms)
+        row = self._row("closed", end)
+        out.rows.append(row)
+        start = ts_from_ms(self.open_ms if self.open_ms is not None else self.close_ms)
+        if row["diff_tank_m3"] is not None and row["tank_tolerance_m3"] is not None:
+            if abs(row["diff_tank_m3"]) > row["tank_tolerance_m3"]:
+                a = self.open_ms if self.open_ms is not None else self.close_ms
+                out.alerts.append(self._tank_alert(a, end, row["meter_gsv_15c_m3"],
+                                                   row["shore_tank_delta_m3_15c"], row["tank_tolerance_m3"],
+                                                   "transfer"))
+            meters = sorted({str(o["meter_id"]) for o in self.ops.values() if o["status"] == "closed"})
+            out.drift.extend(DriftPoint(m, self.doc.transfer_id, end, float(row["diff_tank_pct"]),
+                                        float(row["meter_gsv_15c_m3"])) for m in meters)
+        if row["within_tolerance"] == 0:
+            out.alerts.append(self._bl_alert(row, start, ts_from_ms(end)))
+
+    def _bl_alert(self, row: dict[str, Any], start: Any, end: Any) -> Alert:
+        assert self.doc is not None
+        parts = []
+        if row["diff_bl_pct"] is not None:
+            parts.append(f"meter {row['meter_mass_air_kg']:.0f} kg in air vs B/L {row['bl_quantity_kg_air']:.0f} kg "
+                         f"({row['diff_bl_pct']:+.3f} %)")
+        if row["diff_declaration_pct"] is not None:
+            parts.append(f"vs declaration {row['declaration_quantity_kg']:.0f} kg "
+                         f"({row['diff_declaration_pct']:+.3f} %)")
+        side = []
+        if row["ship_delivered_m3_15c"] is not None:
+            side.append(f"ship tanks {row['ship_delivered_m3_15c']:.3f} m³")
+        if row["shore_tank_delta_m3_15c"] is not None:
+            side.append(f"shore tanks {row['shore_tank_delta_m3_15c']:.3f} m³")
+        side.append(f"meters {row['meter_gsv_15c_m3']:.3f} m³ at 15 °C")
+        decide = {"ship": "the ship's figures decide (LPG)",
+                  "review": "compare with the ship-tank, draft-survey and shore-tank figures and record the "
+                            "difference"}.get(row["decisive_figure"], "")
+        msg = (f"Transfer {self.doc.transfer_id} ({row['ship_name']}, B/L {row['bl_no']}): "
+               f"{'; '.join(parts)} — outside the {row['tolerance_pct']} % natural-loss tolerance "
+               f"({row['tolerance_source']}). {'; '.join(side)}. {decide}.")
+        details = {k: row[k] for k in (
+            "meter_gsv_15c_m3", "meter_mass_air_kg", "bl_quantity_kg_air", "bl_quantity_m3_15c",
+            "declaration_quantity_kg", "diff_bl_kg", "diff_bl_pct", "diff_bl_m3_pct", "diff_declaration_pct",
+            "tolerance_pct", "tolerance_source", "ship_tank_opening_m3_15c", "ship_tank_closing_m3_15c",
+            "ship_delivered_m3_15c", "shore_tank_delta_m3_15c", "diff_tank_pct", "decisive_figure")}
+        details["operations"] = sorted(self.ops)
+        return Alert("bl_tolerance", "critical", "transfer", self.doc.transfer_id, start, end, msg, details,
+                     flow=self.p.flow, status_ts=end)
+
+    # ------------------------------------------------------------------ the record
+    def _row(self, status: str, t_ms: int) -> dict[str, Any]:
+        assert self.doc is not None
+        d = self.doc
+        ops = [o for o in self.ops.values() if o["status"] in ("open", "closed")]
+        gsv = sum(float(o["gsv_15c_m3"]) for o in ops)
+        m_air = sum(float(o["mass_air_kg"]) for o in ops)
+        m_vac = sum(float(o["mass_vacuum_kg"]) for o in ops)
+        group = str(d.get("product_group") or "")
+        mode = str(d.get("transport_mode") or "sea")
+        tol = self.tol.lookup(str(d.get("tariff_code") or ""), group, mode)
+        bl_kg, bl_m3 = _f(d.get("bl_quantity_kg_air")), _f(d.get("bl_quantity_m3_15c"))
+        decl = _f(d.get("declaration_quantity_kg"))
+        s_open, s_close = _f(d.get("ship_tank_opening_m3_15c")), _f(d.get("ship_tank_closing_m3_15c"))
+        ship = s_open - s_close if s_open is not None and s_close is not None else None
+        tank_d: float | None = None
+        tank_mass: float | None = None
+        if self.tanks and all(s.t for s in self.tanks.values()):
+            tank_d = sum(s.v[-1] - s.v[0] for s in self.tanks.values())
+            tank_mass = sum(s.m[-1] - s.m[0] for s in self.tanks.values())
+        tank_tol = (self.p.system_mpe_pct / 100.0 * abs(gsv) + self._tank_uncertainty()) if tank_d is not None else None
+        diff_bl = m_air - bl_kg if bl_kg else None
+        diff_bl_pct = 100.0 * diff_bl / bl_kg if diff_bl is not None and bl_kg else None
+        diff_bl_m3_pct = 100.0 * (gsv - bl_m3) / bl_m3 if bl_m3 else None
+        diff_decl = m_air - decl if decl else None
+        diff_decl_pct = 100.0 * diff_decl / decl if diff_decl is not None and decl else None
+        diff_tank = tank_d - gsv if tank_d is not None else None
+        diff_tank_pct = 100.0 * diff_tank / gsv if diff_tank is not None and gsv else None
+        diff_ship = gsv - ship if ship is not None else None
+        checks = [abs(x) <= tol.pct for x in (diff_bl_pct, diff_decl_pct) if x is not None]
+        within: int | None = (1 if all(checks) else 0) if checks and status == "closed" else None
+        if within is None:
+            decisive = ""
+        elif within:
+            decisive = "meter"
+        else:
+            decisive = "ship" if group == "lpg" and ship is not None else "review"
+        return {
+            "transfer_id": d.transfer_id, "ts": ts_from_ms(t_ms), "status": status,
+            "ship_name": str(d.get("ship_name", "")), "product": str(d.get("product", "")), "product_group": group,
+            "tariff_code": str(d.get("tariff_code") or ""), "transport_mode": mode,
+            "meter_ids": list(d.meter_ids), "tank_ids": list(d.tank_ids),
+            "meter_gsv_15c_m3": gsv, "meter_mass_air_kg": m_air, "meter_mass_vacuum_kg": m_vac,
+            "bl_no": str(d.get("bl_no", "")), "bl_quantity_kg_air": bl_kg, "bl_quantity_m3_15c": bl_m3,
+            "declaration_no": str(d.get("declaration_no", "")), "declaration_quantity_kg": decl,
+            "ship_tank_opening_m3_15c": s_open, "ship_tank_closing_m3_15c": s_close,
+            "ship_delivered_m3_15c": ship, "shore_tank_delta_m3_15c": tank_d,
+            "shore_tank_delta_mass_air_kg": tank_mass, "tolerance_pct": tol.pct, "tolerance_source": tol.source,
+            "diff_bl_kg": diff_bl, "diff_bl_pct": diff_bl_pct,
+            "diff_bl_m3": gsv - bl_m3 if bl_m3 else None, "diff_bl_m3_pct": diff_bl_m3_pct,
+            "diff_declaration_kg": diff_decl, "diff_declaration_pct": diff_decl_pct,
+            "diff_tank_m3": diff_tank, "diff_tank_pct": diff_tank_pct,
+            "diff_ship_m3": diff_ship, "diff_ship_pct": 100.0 * diff_ship / ship if diff_ship is not None and ship
+            else None,
+            "tank_tolerance_m3": tank_tol, "within_tolerance": within, "decisive_figure": decisive,
+            "details": _details(self, t_ms), "revision": t_ms,
+        }
+
+
+def _details(r: TransferReconciler, t_ms: int) -> str:
+    import json
+
+    ops = {k: {"meter_id": o["meter_id"], "status": o["status"], "gsv_15c_m3": o["gsv_15c_m3"],
+               "mass_air_kg": o["mass_air_kg"]} for k, o in sorted(r.ops.items())}
+    tanks = {k: {"opening_gsv_15c_m3": s.v[0], "latest_gsv_15c_m3": s.v[-1], "opening_at": iso_ms(ts_from_ms(s.t[0])),
+                 "latest_at": iso_ms(ts_from_ms(s.t[-1]))} for k, s in sorted(r.tanks.items()) if s.t}
+    return json.dumps({"operations": ops, "tanks": tanks, "window_alerts": r.window_alerts,
+                       "as_of": iso_ms(ts_from_ms(t_ms))}, sort_keys=True)
+
+
+def _f(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _ms(v: Any) -> int:
+    return int(v.timestamp() * 1000)
+
+
+class DriftTracker:
+    """Persistent meter-vs-tank bias of one meter over its last transfers (M6: suggests recalibration).
+
+    Args:
+        meter_id: The meter.
+        operations: Number of consecutive transfers judged together.
+        threshold_pct: Mean difference (same sign every time) above which the meter is drifting.
+        flow: Flow name on the alerts.
+    """
+
+    def __init__(self, meter_id: str, operations: int = 3, threshold_pct: float = 0.15, flow: str = "meters") -> None:
+        self.meter_id = meter_id
+        self.n = operations
+        self.threshold = threshold_pct
+        self.flow = flow
+        self.points: list[DriftPoint] = []
+
+    def on_item(self, p: DriftPoint) -> list[Alert]:
+        """Same as :meth:`on_point` (the tracker protocol of the flow)."""
+        return self.on_point(p)
+
+    def finish(self) -> list[Alert]:
+        """End of input: nothing pending."""
+        return []
+
+    def on_point(self, p: DriftPoint) -> list[Alert]:
+        """Add a transfer's difference; an alert when the last ``operations`` show the same bias."""
+        if any(q.transfer_id == p.transfer_id for q in self.points):
+            return []
+        self.points = [*self.points, p][-self.n:]
+        if len(self.points) < self.n:
+            return []
+        diffs = [q.diff_pct for q in self.points]
+        mean = sum(diffs) / len(diffs)
+        same_sign = all(d > 0 for d in diffs) or all(d < 0 for d in diffs)
+        if not same_sign or abs(mean) <= self.threshold:
+            return []
+        first, last = self.points[0], self.points[-1]
+        direction = "below" if mean > 0 else "above"
+        msg = (f"Meter {self.meter_id} read {direction} the shore tanks on its last {self.n} transfers "
+               f"(mean {mean:+.3f} %, each the same sign): suspected drift — have it recalibrated (Art. 5).")
+        return [Alert("meter_drift", "warning", "meter", self.meter_id, ts_from_ms(first.ts_ms),
+                      ts_from_ms(last.ts_ms), msg,
+                      {"transfers": [q.transfer_id for q in self.points], "diff_pct": diffs, "mean_pct": mean,
+                       "threshold_pct": self.threshold}, flow=self.flow, status_ts=ts_from_ms(last.ts_ms))]
