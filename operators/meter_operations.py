@@ -528,7 +528,7 @@ class MeterTracker:
         gov = float(s[_GOV])
         gsv = float(s[_GSV])
         mass = float(s[_MASS])
-        cum = self.cum + s
+        cum = self.cum if status == "phase_change" else self.cum + s  # phase change: not in the totals (M8)
         t = op.transfer or self.transfer
         tf: dict[str, Any] = dict(t.fields) if t is not None else {}
         flags = set(op.flags)

@@ -180,7 +180,11 @@ class TransferReconciler:
         while (self.watermark >= self.next_boundary + grace or final) and (end is None or self.next_boundary <= end):
             if final and self.next_boundary > self.watermark:
                 break
-            self._window(self.next_boundary - step, self.next_boundary, out)
+            # meter records and tank points travel different paths and may arrive out of step: a window
+            # whose data is incomplete waits (up to ten grace periods, then it is skipped as unjudgeable)
+            done = self._window(self.next_boundary - step, self.next_boundary, out)
+            if not done and not final and self.watermark < self.next_boundary + 10 * grace:
+                break
             self.next_boundary += step
         running = any(o["status"] == "open" for o in self.ops.values())
         if end is not None and not running and (self.watermark >= end + grace or final):
@@ -201,11 +205,13 @@ class TransferReconciler:
 
     def tank_gsv_at(self, t: int) -> float | None:
         """Σ GSV at 15 °C in the transfer's tanks at ``t`` (``None`` when a tank has no point around t)."""
-        if not self.tanks:
+        expected = self.doc.tank_ids if self.doc is not None and self.doc.tank_ids else tuple(self.tanks)
+        if not expected:
             return None
         total = 0.0
-        for s in self.tanks.values():
-            if not s.t or t < s.t[0]:
+        for tank_id in expected:
+            s = self.tanks.get(tank_id)
+            if s is None or not s.t or t < s.t[0]:
                 return None
             v = s.at(t)
             if v is None:
@@ -216,23 +222,25 @@ class TransferReconciler:
     def _tank_uncertainty(self) -> float:
         return sum(2.0 * self.p.gauge_uncertainty_mm * s.per_mm for s in self.tanks.values())
 
-    def _window(self, a: int, b: int, out: ReconcileOutput) -> None:
+    def _window(self, a: int, b: int, out: ReconcileOutput) -> bool:
+        """Judge one window; ``False`` when its data is not all in yet."""
         ma, mb = self.meter_gsv_at(a), self.meter_gsv_at(b)
         ta, tb = self.tank_gsv_at(max(a, self._tanks_start())), self.tank_gsv_at(b)
-        if None in (ma, mb, ta, tb):
-            return
-        assert ma is not None and mb is not None and ta is not None and tb is not None
+        if ma is None or mb is None or ta is None or tb is None:
+            return False
         meter_d, tank_d = mb - ma, tb - ta
         if abs(meter_d) < self.p.min_window_m3:
-            return
+            return True
         tol = self.p.system_mpe_pct / 100.0 * abs(meter_d) + self._tank_uncertainty()
         diff = tank_d - meter_d
         out.rows.append(self._row("open", b))
         if abs(diff) > tol:
             self.window_alerts += 1
             out.alerts.append(self._tank_alert(a, b, meter_d, tank_d, tol, "window"))
+        return True
 
     def _tanks_start(self) -> int:
+        """When every tank of the transfer has its first (opening) point."""
         return max((s.t[0] for s in self.tanks.values() if s.t), default=0)
 
     def _tank_alert(self, a: int, b: int, meter_d: float, tank_d: float, tol: float, scope: str) -> Alert:
