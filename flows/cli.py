@@ -84,8 +84,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--input", help="JSON Lines file of cases ('-' for stdin) instead of the options")
     c.set_defaults(func=cmd_correct)
 
+    a = sub.add_parser("alerts", help="list, acknowledge or resolve alerts")
+    common(a)
+    a.add_argument("action", choices=("list", "ack", "resolve"))
+    a.add_argument("alert_id", nargs="?", help="the alert (ack, resolve)")
+    a.add_argument("--by", default="", help="who acknowledges or resolves (officer id)")
+    a.add_argument("--note", default="")
+    a.add_argument("--status", default="", help="list: only open|acknowledged|resolved")
+    a.add_argument("--kind", default="", help="list: only this kind")
+    a.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    a.set_defaults(func=cmd_alerts)
+
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters",))
+    s.add_argument("what", choices=("meters", "campaign"),
+                   help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults")
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
@@ -104,6 +116,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     res = run_flow(args.flow, cfg, opts)
     print(f"{args.flow}: done in {time.perf_counter() - t0:.1f} s, wrote {_counts(res.inserted_rows)} "
           f"to {redact(res.dsn)}", file=sys.stderr)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """``quaywatch alerts list|ack|resolve``."""
+    from connectors.warehouse.alert_status import set_alert_status
+
+    cfg = load_config(args.config)
+    _dsn, client = open_warehouse(cfg, args.warehouse, args.data_dir)
+    db = cfg.warehouse.database
+    if args.action == "list":
+        where = []
+        params = {}
+        if args.status:
+            where.append("status = %(status)s")
+            params["status"] = args.status
+        if args.kind:
+            where.append("kind = %(kind)s")
+            params["kind"] = args.kind
+        r = client.query(
+            f"SELECT alert_id, ts, kind, severity, entity_type, entity_id, status, status_by, message "
+            f"FROM {db}.alerts {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY ts",
+            parameters=params, settings={"final": 1})
+        write_result(sys.stdout, list(r.column_names), r.result_rows, args.format)
+        return 0
+    if not args.alert_id:
+        raise ValueError("give the alert id")
+    status = "acknowledged" if args.action == "ack" else "resolved"
+    row = set_alert_status(client, db, args.alert_id, status, args.by, args.note)
+    print(f"{row['alert_id']}: {row['status']} by {row['status_by']} at {_plain(row['status_ts'])}")
     return 0
 
 
@@ -218,7 +260,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.readings:
+    if args.what == "campaign":
+        from connectors.simulate.campaign import simulate_campaign
+
+        start = datetime.fromisoformat(args.start).astimezone(UTC)
+        simulate_campaign(cfg, args.out, start, seed=args.seed, unreported_flow="unreported_flow" in args.faults)
+    elif args.readings:
         simulate_readings_file(cfg, args.out, args.readings, seed=args.seed)
     else:
         start = datetime.fromisoformat(args.start).astimezone(UTC)
