@@ -124,7 +124,7 @@ def _field_chunks(fields: Sequence[ReportField]) -> list[list[tuple[str, str, st
         parts = textwrap.wrap(text, VALUE_WIDTH) or [text]
         lines.append((f.field, parts[0], f.unit, False))
         lines.extend(("", more, "", False) for more in parts[1:])
-    return [lines[i : i + FIELD_ROWS_PER_PAGE] for i in range(0, len(lines), FIELD_ROWS_PER_PAGE)] or [[]]
+    return [lines[i : i + FIELD_ROWS_PER_PAGE] for i in range(0, len(lines), FIELD_ROWS_PER_PAGE)]
 
 
 def _field_page(title: str, lines: Sequence[tuple[str, str, str, bool]], page: str) -> Figure:
@@ -150,17 +150,36 @@ def _table_page(title: str, table: Table, rows: Sequence[Sequence[str]]) -> Figu
     fig.text(0.03, 0.93, table.title, fontsize=10, va="top", color="#1f3b73")
     ax = fig.add_axes((0.02, 0.08, 0.96, 0.82))
     ax.axis("off")
-    cells = [[c if len(c) <= 26 else c[:23] + "..." for c in r] for r in rows] or [["(no rows)"] +
-                                                                                  [""] * (len(table.headers) - 1)]
-    t = ax.table(cellText=cells, colLabels=list(table.headers), loc="upper center", cellLoc="right")
+    cells = [[_compact(c) for c in r] for r in rows] or [["(no rows)"] + [""] * (len(table.headers) - 1)]
+    heads = [_two_lines(h) for h in table.headers]
+    chars = [max(*(len(p) for p in h.split("\n")), *(len(r[i]) for r in cells)) + 1 for i, h in enumerate(heads)]
+    widths = [c / sum(chars) for c in chars]
+    t = ax.table(cellText=cells, colLabels=heads, colWidths=widths, loc="upper center", cellLoc="right")
     t.auto_set_font_size(False)
-    t.set_fontsize(6)
-    t.auto_set_column_width(list(range(len(table.headers))))
+    t.set_fontsize(5.5 if len(table.headers) > 12 else 6.5)
+    t.scale(1.0, 1.3)
     for (r, _c), cell in t.get_celld().items():
         if r == 0:
+            cell.set_height(cell.get_height() * 2)
             cell.set_text_props(weight="bold")
             cell.set_facecolor("#e6ecf5")
     return fig
+
+
+def _two_lines(header: str) -> str:
+    """A long ``snake_case`` header broken at the underscore nearest its middle."""
+    if len(header) <= 10 or "_" not in header:
+        return header
+    cuts = [i for i, ch in enumerate(header) if ch == "_"]
+    cut = min(cuts, key=lambda i: abs(i - len(header) / 2))
+    return header[:cut] + "\n" + header[cut + 1 :]
+
+
+def _compact(cell: str) -> str:
+    """Shorter cells for wide tables: ISO times without milliseconds, long texts cut."""
+    if len(cell) == 24 and cell.endswith(".000Z") and cell[10] == "T":
+        cell = cell[:10] + " " + cell[11:16]
+    return cell if len(cell) <= 24 else cell[:21] + "..."
 
 
 def plot_figure(title: str, plots: Sequence[Plot]) -> Figure:

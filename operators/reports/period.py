@@ -152,7 +152,7 @@ def _ops_and_sums(ops: Sequence[Row], s: Mapping[str, Any], i0: Row | None, i1: 
     gov = float(s.get("gov_m3") or 0.0)
     start = None if i0 is None else float(i0["index_m3"])
     end = None if i1 is None else float(i1["index_m3"])
-    change = None if end is None else end - (start if start is not None else end)
+    change = None if start is None or end is None else end - start
     return {
         "operations": len(ops),
         "operation_ids": [str(o["operation_id"]) for o in ops],

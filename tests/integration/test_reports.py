@@ -197,9 +197,11 @@ def test_report_commands(loaded, tmp_path, capsys, monkeypatch):
     assert sorted(p.suffix for p in (tmp_path / "op").iterdir()) == [".csv", ".csv", ".pdf"]
 
     assert main(["report", "period", "--from", "transfer:TR-2026-0001", "--to", "2026-03-02T03:00:00Z",
-                 "--every", "week", *common, "--format", "table,csv", "--out", str(tmp_path / "p")]) == 0
+                 "--every", "week", *common, "--format", "table,csv,pdf", "--out", str(tmp_path / "p")]) == 0
     out = capsys.readouterr().out
     assert "== Meters" in out and "M-01" in out and "total" in out
+    pdf = next((tmp_path / "p").glob("*.pdf")).read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 2  # meters, tanks
     meters_csv = next((tmp_path / "p").glob("*_meters.csv"))
     with meters_csv.open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["bucket"] != "total"]
