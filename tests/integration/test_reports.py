@@ -216,3 +216,41 @@ def test_report_commands(loaded, tmp_path, capsys, monkeypatch):
     assert len(list(Path(tmp_path / "nm").glob("*.csv"))) == 1
 
     assert main(["report", "meter-operation", "no-such-op", *common]) == 2
+
+
+def test_meter_report_shows_lab_density_reconciliation_and_alerts_when_rows_exist(warehouse):
+    client, db = warehouse
+    t0, t1 = datetime(2026, 3, 1, 6, 5, tzinfo=UTC), datetime(2026, 3, 1, 7, 35, tzinfo=UTC)
+    client.insert(f"{db}.meter_operations", [[
+        "M-01-X", "TR-9", "M-01", "SN", "MT Lab", "Diesel", "refined", "discharge", t0, t1, 10.0, 110.0, 100.0,
+        99.6, 83_316.0, 83_206.44, 20.0, 300.0, 832.0, 836.5, "lab:customs_lab:officer-2", "closed", ["late_data"],
+        1]], column_names=[
+        "operation_id", "transfer_id", "meter_id", "meter_serial", "ship_name", "product", "product_group",
+        "direction", "started_at", "ended_at", "opening_index_m3", "closing_index_m3", "gov_m3", "gsv_15c_m3",
+        "mass_vacuum_kg", "mass_air_kg", "avg_temp_c", "avg_pressure_kpa", "avg_density_obs_kgm3",
+        "density_15c_kgm3", "density_source", "status", "flags", "revision"])
+    client.insert(f"{db}.lab_densities", [["TR-9", t0, "officer-1", 835.0, "ship_lab_report", ""],
+                                          ["TR-9", t1, "officer-2", 836.5, "customs_lab", "recheck"]],
+                  column_names=["transfer_id", "ts", "officer_id", "density_15c_kgm3", "source", "note"])
+    client.insert(f"{db}.transfers", [["TR-9", "open", t0, ["T-7", "T-8"], 83_000.0],
+                                      ["TR-9", "close", t1, ["T-7", "T-8"], 83_000.0]],
+                  column_names=["transfer_id", "event", "ts", "tank_ids", "declaration_quantity_kg"])
+    client.insert(f"{db}.reconciliations", [["TR-9", t1, "closed", 0.25, 1, "meter", 1]],
+                  column_names=["transfer_id", "ts", "status", "diff_bl_pct", "within_tolerance", "decisive_figure",
+                                "revision"])
+    client.insert(f"{db}.alerts", [
+        ["a1", t1, "bl_tolerance", "warning", "operation", "M-01-X", t0, t1, "meter vs B/L 0.25 %", "open", 1],
+        ["a2", t0, "meter_failure", "critical", "meter", "M-01", t0, t0, "fault", "resolved", 2],
+        ["a3", t0, "meter_failure", "critical", "meter", "M-01", datetime(2026, 3, 2, tzinfo=UTC),
+         datetime(2026, 3, 2, 0, 1, tzinfo=UTC), "other day", "open", 3]],
+        column_names=["alert_id", "ts", "kind", "severity", "entity_type", "entity_id", "window_start", "window_end",
+                      "message", "status", "revision"])
+    f = {x.field: x.value for x in meter_operation_report(ReportQueries(client, db), "M-01-X").fields}
+    assert f["tank_ids"] == ["T-7", "T-8"] and f["declaration_quantity_kg"] == 83_000.0
+    assert f["lab_density_15c_kgm3"] == 836.5 and f["lab_density_officer"] == "officer-2"
+    assert f["lab_density_previous_kgm3"] == 835.0 and "officer-1" in f["lab_density_previous_by"]
+    assert f["reconciliation_diff_bl_pct"] == 0.25 and f["reconciliation_decisive_figure"] == "meter"
+    alerts = [v for k, v in f.items() if k.startswith("alert_")]
+    assert len(alerts) == 2  # the operation's alert and the meter's alert during it, not the other day's
+    assert alerts[0].startswith("meter_failure [critical, resolved]") and alerts[1].startswith("bl_tolerance")
+    assert f["flags"] == ["late_data"]
