@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
+from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
 from operators.vcf import VcfError, correct
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.set_defaults(func=cmd_simulate)
+    add_report_commands(sub, common)
     return p
 
 

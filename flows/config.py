@@ -129,6 +129,20 @@ class ChecksConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """Report settings: the no-movement evidence (M10).
+
+    Attributes:
+        gauge_uncertainty_mm: Uncertainty of one tank gauge reading; a change of GSV smaller than the volume
+            of ± this many millimetres at the tank's level is not movement.
+        no_movement_max_gap_s: A longer gap between gauge readings leaves the period unproven.
+    """
+
+    gauge_uncertainty_mm: float = 3.0
+    no_movement_max_gap_s: float = 900.0
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a flow needs to know about the site."""
 
@@ -143,6 +157,7 @@ class Config:
     vcf_round_inputs: bool = True
     tolerances: Mapping[str, Any] = field(default_factory=dict)
     source_path: Path | None = None
+    reports: ReportsConfig = ReportsConfig()
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -240,6 +255,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             vcf_round_inputs=bool(raw.get("vcf", {}).get("round_inputs", True)),
             tolerances=dict(raw.get("tolerances", {})),
             source_path=source_path,
+            reports=ReportsConfig(**raw.get("reports", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""

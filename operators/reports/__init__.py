@@ -1,0 +1,1 @@
+"""Reports built from warehouse rows: meter measurement report, periodic reports, no-movement evidence."""
