@@ -1,4 +1,4 @@
-"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate."""
+"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
+from flows import audit_cli
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
 from operators.vcf import VcfError, correct
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.set_defaults(func=cmd_simulate)
+    audit_cli.add_parser(sub, common)
     return p
 
 

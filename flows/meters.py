@@ -17,6 +17,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.operators import KeyedStream, StatefulLogic
 
+from flows.audit import audit_step
 from flows.config import Config
 from flows.io import FlowIO
 from operators.events import METER_STREAMS, DeadLetter, dead_letter_message
@@ -186,5 +187,6 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     if io.publish is not None:
         io.publish("dead_letters", op.map("dead_letter_msg", dead, dead_letter_message))
     rows = op.merge("rows", state_rows, transfers, labs, op.map("dead_letter_rows", dead, dead_letter_rows))
+    rows = op.merge("audited_rows", rows, audit_step("audit", rows, io.audit_chain(FLOW)))
     op.output("warehouse", rows, io.sink)
     return flow
