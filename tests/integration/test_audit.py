@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -251,3 +252,21 @@ def test_payload_round_trips_through_the_warehouse(warehouse, table):
     again = load_chain(client, db, spec.chain)
     assert (again.seq, again.head) == (chain.seq, chain.head)
     assert audit_rows(again, batch, AUDITED, "test") == []
+
+
+def test_recovery_resumes_the_chain_from_its_snapshot(replay, warehouse, chdb_dsn, tmp_path):
+    client, db = warehouse
+    live = tmp_path / "live"
+    shutil.copytree(replay, live)
+    opts = RunOptions(f"file:{live}", chdb_dsn, tmp_path, recovery=True)
+    run_flow("meters", site(db), opts)
+    n = q(client, f"SELECT count() FROM {db}.audit_log WHERE chain = 'meters'")[0][0]
+    assert n == audited_rows_in_tables(client, db) > 0
+    run_flow("meters", site(db), opts)  # resumes from the snapshot at the end of the input
+    assert q(client, f"SELECT count() FROM {db}.audit_log WHERE chain = 'meters'")[0][0] == n
+    with (live / "lab.density.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**LAB, "ts": "2026-03-01T09:00:00Z", "density_15c_kgm3": 836.4}) + "\n")
+    run_flow("meters", site(db), opts)  # the new officer entry only
+    got = read_entries(client, db, "meters")
+    assert len(got) == n + 1 and got[-1]["subject_table"] == "lab_densities"
+    assert verify(client, db) == []
