@@ -3,7 +3,9 @@
 :func:`verify_chain` checks a chain twice: its links (:func:`operators.audit_chain.verify_entries`) and
 its agreement with the warehouse. For the latest entry of every audited subject it re-reads the row from
 its table (``FINAL``) by its key and recomputes the canonical JSON over exactly the columns the entry
-recorded; a row that differs or is missing, and an audited row that has no entry, is a broken link.
+recorded; a row that differs or is missing, and an audited row that has no entry, is a broken link. The
+entry's ``ts`` is not part of its hash, so it is checked against what is: the audited row's event time,
+or the ``recorded_at`` a log-only record (a configuration) carries in its payload.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ def verify_chain(client: Any, database: str, chain: str,
         registry: Audited tables (default: :data:`operators.audit_subjects.AUDITED`).
 
     Returns:
-        Entry count, head hash and the first broken link (lowest ``seq``) if any.
+        Entry count, head hash and the first broken link (lowest ``seq``) if any. An audited row that has
+        no entry is reported at ``seq`` = head + 1, where its entry is missing.
     """
     reg = AUDITED if registry is None else registry
     entries = read_entries(client, database, chain)
@@ -134,10 +137,13 @@ def verify(client: Any, database: str, chains: Sequence[str] | None = None) -> l
 def _warehouse_breaks(client: Any, database: str, chain: str, entries: Sequence[Mapping[str, Any]], head_seq: int,
                       reg: Mapping[str, AuditedTable]) -> list[Break]:
     latest: dict[str, dict[str, Mapping[str, Any]]] = {}
+    out: list[Break] = []
     for e in entries:
         if e["subject_table"]:
             latest.setdefault(str(e["subject_table"]), {})[str(e["subject_key"])] = e
-    out: list[Break] = []
+        elif not _log_only_time_matches(e):
+            out.append(Break(chain, int(e["seq"]), "entry ts differs from the recorded_at in its payload",
+                             f"/{e['subject_key']}"))
     tables = sorted(set(latest) | {t.table for t in reg.values() if t.chain == chain})
     for table in tables:
         subjects = latest.get(table, {})
@@ -154,7 +160,7 @@ def _warehouse_breaks(client: Any, database: str, chain: str, entries: Sequence[
                            for key, e in subjects.items())
             continue
         for key, e in subjects.items():
-            reason = _row_mismatch(e, rows.get(key))
+            reason = _row_mismatch(e, rows.get(key), spec)
             if reason is not None:
                 out.append(Break(chain, int(e["seq"]), reason, f"{table}/{key}"))
         out.extend(Break(chain, head_seq + 1, f"audited {table} row has no entry in the audit log", f"{table}/{key}")
@@ -162,7 +168,17 @@ def _warehouse_breaks(client: Any, database: str, chain: str, entries: Sequence[
     return out
 
 
-def _row_mismatch(entry: Mapping[str, Any], row: Mapping[str, Any] | None) -> str | None:
+def _log_only_time_matches(entry: Mapping[str, Any]) -> bool:
+    try:
+        recorded = json.loads(str(entry["payload"]))
+    except ValueError:
+        return True  # the link check reports a payload that is not the one hashed
+    if not isinstance(recorded, dict) or "recorded_at" not in recorded:
+        return True
+    return bool(canonical_json({"t": entry["ts"]}) == canonical_json({"t": recorded["recorded_at"]}))
+
+
+def _row_mismatch(entry: Mapping[str, Any], row: Mapping[str, Any] | None, spec: AuditedTable) -> str | None:
     """Why the warehouse row does not match the entry's payload, or ``None`` when it does."""
     table = entry["subject_table"]
     if row is None:
@@ -181,7 +197,11 @@ def _row_mismatch(entry: Mapping[str, Any], row: Mapping[str, Any] | None) -> st
     except (ValueError, TypeError) as exc:
         return f"the {table} row cannot be recomputed: {exc}"
     if sha256_hex(now) == entry["payload_sha256"]:
-        return None
+        try:
+            same_time = canonical_json({"t": entry["ts"]}) == canonical_json({"t": spec.event_time(row)})
+        except (KeyError, ValueError, TypeError):
+            same_time = False
+        return None if same_time else f"entry ts differs from the event time of the audited {table} row"
     current = json.loads(now)
     changed = sorted(c for c in recorded if recorded[c] != current[c])
     return f"the {table} row differs from its audited payload in {', '.join(changed) or 'its encoding'}"

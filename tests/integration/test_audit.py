@@ -270,3 +270,12 @@ def test_recovery_resumes_the_chain_from_its_snapshot(replay, warehouse, chdb_ds
     got = read_entries(client, db, "meters")
     assert len(got) == n + 1 and got[-1]["subject_table"] == "lab_densities"
     assert verify(client, db) == []
+
+
+@pytest.mark.parametrize("chain", ["meters", "config"])
+def test_backdated_entry_is_found(audited, chain):
+    client, db = audited
+    client.command(f"ALTER TABLE {db}.audit_log UPDATE ts = ts - INTERVAL 1 DAY WHERE chain = '{chain}' AND seq = 1 "
+                   "SETTINGS mutations_sync = 2")
+    b = verify_chain(client, db, chain).broken
+    assert b is not None and b.seq == 1 and "entry ts differs" in b.reason
