@@ -271,6 +271,9 @@ def _demo_queries(db: str) -> list[tuple[str, str]]:
          f"SELECT tank_id, ts, round(level_mm) AS level_mm, round(gov_m3, 3) AS gov_m3, "
          f"round(gsv_15c_m3, 3) AS gsv_15c_m3, round(mass_air_kg, 1) AS mass_air_kg, round(fill_pct, 1) AS fill_pct, "
          f"state FROM {db}.tank_inventory ORDER BY tank_id"),
+        ("Audit trail: entries and head hash per chain (verify with `quaywatch audit verify`)",
+         f"SELECT chain, count() AS entries, argMax(hash, seq) AS head FROM {db}.audit_log GROUP BY chain "
+         "ORDER BY chain"),
         ("Rejected input (dead_letters)",
          f"SELECT stream, reason, count() AS n FROM {db}.dead_letters GROUP BY stream, reason ORDER BY n DESC"),
     ]
