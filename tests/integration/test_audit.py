@@ -9,7 +9,7 @@ import hashlib
 import json
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -216,14 +216,23 @@ def _value(ch_type: str, i: int) -> Any:
         return None if i % 2 else _value(ch_type[len("Nullable(") : -1], i)
     if ch_type.startswith("LowCardinality("):
         return _value(ch_type[len("LowCardinality(") : -1], i)
-    if ch_type.startswith("DateTime64"):
+    if ch_type.startswith("DateTime"):  # DateTime (seconds) would lose the milliseconds: fails on purpose
         return datetime(2026, 3, 1, 9, 0, 0, 123456 + i, tzinfo=timezone(timedelta(hours=3)))
     if ch_type.startswith("Array("):
         return [_value(ch_type[len("Array(") : -1], i), _value(ch_type[len("Array(") : -1], i + 1)]
     if ch_type == "Float64":
         return [0.1 + 0.2, 835, -0.0, 1e-300, 123456789.123456789][i % 5]
     if ch_type.startswith("UInt"):
-        return 1_772_344_800_123 + i
+        return 1_772_344_800_123 + i if ch_type == "UInt64" else 7 + i
+    if ch_type.startswith("Int"):
+        return -5 - i
+    if ch_type.startswith("Float"):  # Float32 would not round-trip a Python float: fails here on purpose
+        return 0.1 * (i + 1)
+    if ch_type == "Bool":
+        return bool(i % 2)
+    if ch_type.startswith("Date"):
+        return date(2026, 3, 1 + i % 28)
+    assert ch_type == "String", f"add a test value for {ch_type}"
     return f"x|\"ğ\\ {i}"
 
 
