@@ -163,7 +163,9 @@ def test_deleted_log_entry_is_found(audited):
 def test_configuration_changes_are_chained(audited, replay, chdb_dsn, tmp_path):
     client, db = audited
     assert len(read_entries(client, db, CONFIG_CHAIN)) == 1
-    run(replay, db, chdb_dsn, tmp_path, system_mpe_pct=0.5)  # a tolerance change
+    # a tolerance change, made as an operator would: an environment override
+    env = {"QUAYWATCH__TOLERANCES__SYSTEM_MPE_PCT": "0.5", "QUAYWATCH__WAREHOUSE__DATABASE": db}
+    run_flow("meters", load_config(environ=env), RunOptions(f"file:{replay}", chdb_dsn, tmp_path))
     run(replay, db, chdb_dsn, tmp_path, system_mpe_pct=0.5)  # the same configuration again
     entries = read_entries(client, db, CONFIG_CHAIN)
     assert len(entries) == 2
