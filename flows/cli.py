@@ -1,4 +1,4 @@
-"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate."""
+"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
+from flows import audit_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
@@ -107,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.set_defaults(func=cmd_simulate)
     add_report_commands(sub, common)
+    audit_cli.add_parser(sub, common)
     return p
 
 
@@ -318,6 +320,9 @@ def _demo_queries(db: str) -> list[tuple[str, str]]:
          f"SELECT tank_id, ts, round(level_mm) AS level_mm, round(gov_m3, 3) AS gov_m3, "
          f"round(gsv_15c_m3, 3) AS gsv_15c_m3, round(mass_air_kg, 1) AS mass_air_kg, round(fill_pct, 1) AS fill_pct, "
          f"state FROM {db}.tank_inventory ORDER BY tank_id"),
+        ("Audit trail: entries and head hash per chain (verify with `quaywatch audit verify`)",
+         f"SELECT chain, count() AS entries, argMax(hash, seq) AS head FROM {db}.audit_log GROUP BY chain "
+         "ORDER BY chain"),
         ("Rejected input (dead_letters)",
          f"SELECT stream, reason, count() AS n FROM {db}.dead_letters GROUP BY stream, reason ORDER BY n DESC"),
     ]

@@ -7,13 +7,14 @@ so tests and the command line build the same graph with different connectors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.outputs import Sink
 
+from operators.audit_chain import AuditChain
 from operators.events import DeadLetter, RawEvent
 from operators.rows import Rows
 
@@ -37,11 +38,17 @@ class FlowIO:
         inputs: Adds the input step.
         sink: Where table rows go (the warehouse sink, or a test sink).
         publish: Output topics; ``None`` when there is no broker (replay runs, tests).
+        audit_chains: Audit chains as the warehouse holds them, by chain name (empty: fresh chains).
     """
 
     inputs: Inputs
     sink: Sink[Rows]
     publish: Publish | None = None
+    audit_chains: Mapping[str, AuditChain] = field(default_factory=dict)
+
+    def audit_chain(self, name: str) -> AuditChain:
+        """The chain to continue: the loaded one, or a fresh one when none was loaded."""
+        return self.audit_chains.get(name) or AuditChain(name)
 
 
 class FlowModule(Protocol):

@@ -20,6 +20,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.operators import KeyedStream, StatefulLogic
 
+from flows.audit import audit_step
 from flows.config import Config
 from flows.io import FlowIO
 from operators.alerts import Alert, alert_message, alert_record
@@ -261,5 +262,6 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     alert_rows = op.map("alert_rows", alerts, lambda a: Rows.from_dicts("alerts", [alert_record(a)]))
     rows = op.merge("rows", state_rows, transfers, labs, alert_rows,
                     op.map("dead_letter_rows", dead, dead_letter_rows))
+    rows = op.merge("audited_rows", rows, audit_step("audit", rows, io.audit_chain(FLOW)))
     op.output("warehouse", rows, io.sink)
     return flow

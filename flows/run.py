@@ -7,6 +7,7 @@ consumes the configured topics until stopped (or, with ``tail=False``, until the
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,12 +20,15 @@ from bytewax.testing import run_main
 
 from connectors.kafka_io import kafka_publisher, kafka_raw_events, parse_kafka_url
 from connectors.replay import ReplayDirSource
+from connectors.warehouse.audit import load_chain
 from connectors.warehouse.client import connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from connectors.warehouse.sink import WarehouseSink
 from flows import meters
+from flows.audit import audit_config
 from flows.config import Config
 from flows.io import FlowIO, FlowModule
+from operators.audit_chain import AuditChain
 from operators.events import DeadLetter, RawEvent
 
 log = logging.getLogger(__name__)
@@ -62,8 +66,9 @@ def open_warehouse(cfg: Config, warehouse: str, data_dir: Path) -> tuple[str, An
     return dsn, client
 
 
-def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink) -> Dataflow:
-    """Build the named flow with the source and sinks the options select.
+def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
+          audit_chains: Mapping[str, AuditChain] | None = None) -> Dataflow:
+    """Build the named flow with the source and sinks the options select (and the audit chains to continue).
 
     Raises:
         ValueError: For an unknown flow or an unsupported source.
@@ -73,7 +78,8 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink) ->
     spec = FLOWS[flow_name]
     if opts.source.startswith("file:"):
         source = ReplayDirSource(Path(opts.source[len("file:") :]), spec.STREAMS)
-        return spec.build_flow(cfg, FlowIO(lambda flow: (op.input("replay", flow, source), None), sink))
+        return spec.build_flow(cfg, FlowIO(lambda flow: (op.input("replay", flow, source), None), sink,
+                                           audit_chains=audit_chains or {}))
     if opts.source.startswith("kafka://"):
         brokers = parse_kafka_url(opts.source)
         topics = {cfg.kafka.topic(s): s for s in spec.STREAMS}
@@ -82,15 +88,19 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink) ->
             return kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, cfg.kafka.client, opts.tail)
 
         publish = kafka_publisher(brokers, cfg.kafka.topic, cfg.kafka.client)
-        return spec.build_flow(cfg, FlowIO(inputs, sink, publish))
+        return spec.build_flow(cfg, FlowIO(inputs, sink, publish, audit_chains or {}))
     raise ValueError(f"unsupported source {opts.source!r}: use file:DIR or kafka://HOST:PORT")
 
 
 def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
-    """Migrate the warehouse, then run the flow to completion (or until stopped)."""
-    dsn, _client = open_warehouse(cfg, opts.warehouse, opts.data_dir)
+    """Migrate the warehouse, audit a configuration change, then run the flow to completion (or until stopped).
+
+    The flow continues its audit chain (named after the flow) as the warehouse holds it.
+    """
+    dsn, client = open_warehouse(cfg, opts.warehouse, opts.data_dir)
+    audit_config(client, cfg.warehouse.database, cfg)
     sink = WarehouseSink(dsn, cfg.warehouse.database, cfg.warehouse.batch_rows, cfg.warehouse.flush_seconds)
-    flow = build(flow_name, cfg, opts, sink)
+    flow = build(flow_name, cfg, opts, sink, {flow_name: load_chain(client, cfg.warehouse.database, flow_name)})
     recovery = None
     if opts.recovery:
         rec_dir = opts.data_dir / "recovery" / flow_name
