@@ -280,20 +280,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``quaywatch demo``: simulate a discharge, run the meters flow into the embedded warehouse."""
-    from connectors.simulate.meters import DischargeScenario, simulate_discharge
+    """``quaywatch demo``: simulate two discharges with planted faults, run the meters flow, show and report."""
+    from connectors.simulate.campaign import simulate_campaign
 
     cfg = load_config(args.config)
     replay = args.data_dir / "demo" / "replay"
-    replay.mkdir(parents=True, exist_ok=True)
     start = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
-    print(f"1/3 simulating a tanker discharge into {replay} (seed {args.seed}) ...")
-    simulate_discharge(cfg, DischargeScenario(start=start), replay, seed=args.seed)
-    print("2/3 running the meters flow (Bytewax) into the embedded warehouse (chDB) ...")
+    print(f"1/4 simulating two tanker discharges into {replay} (seed {args.seed}): the first within tolerance, "
+          "then a reported phase change, then a second whose B/L overstates the cargo and whose meter loses "
+          "power for a minute ...")
+    simulate_campaign(cfg, replay, start, seed=args.seed)
+    print("2/4 running the meters flow (Bytewax) into the embedded warehouse (chDB) ...")
     t0 = time.perf_counter()
     res = run_flow("meters", cfg, RunOptions(f"file:{replay}", args.warehouse, args.data_dir))
     print(f"    done in {time.perf_counter() - t0:.1f} s: {_counts(res.inserted_rows)} -> {redact(res.dsn)}")
-    print("3/3 results\n")
+    print("3/4 results\n")
     client = connect(res.dsn)
     db = cfg.warehouse.database
     for title, query in _demo_queries(db):
@@ -301,10 +302,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         r = client.query(query, settings={"final": 1})
         write_result(sys.stdout, list(r.column_names), r.result_rows, "table")
         print()
-    print("Query anything yourself, e.g.:\n"
-          f"  quaywatch sql \"SELECT * FROM {db}.meter_operations\" --format json\n"
-          f"  quaywatch sql \"SELECT tank_id, argMax(gsv_15c_m3, ts) FROM {db}.tank_readings "
-          "WHERE ts <= '2026-03-01 09:00:00' GROUP BY tank_id\"")
+    print("4/4 reports and the audit trail")
+    common = ["--data-dir", str(args.data_dir)] + (["--warehouse", args.warehouse] if args.warehouse else []) + (
+        ["--config", str(args.config)] if args.config else [])
+    ops = client.query(f"SELECT operation_id FROM {db}.meter_operations WHERE status = 'closed' "
+                       "AND transfer_id != '' ORDER BY started_at, meter_id", settings={"final": 1}).result_rows
+    for (op_id,) in ops:
+        main(["report", "meter-operation", str(op_id), "--format", "pdf,csv", *common])
+    main(["report", "period", "--from", "2026-03-01T00:00:00Z", "--to", "2026-03-02T00:00:00Z", "--every", "none",
+          "--format", "csv,pdf", *common])
+    main(["audit", "verify", *common])
+    print("\nQuery anything yourself, e.g.:\n"
+          f"  quaywatch sql \"SELECT * FROM {db}.alerts\" --format json\n"
+          f"  quaywatch alerts list --status open\n"
+          f"  quaywatch report no-movement --tank T-103 --from 2026-03-01T06:00:00Z --to 2026-03-01T08:00:00Z")
     return 0
 
 
@@ -315,7 +326,15 @@ def _demo_queries(db: str) -> list[tuple[str, str]]:
          f"round(closing_index_m3, 3) AS closing, round(gov_m3, 3) AS gov_m3, round(gsv_15c_m3, 3) AS gsv_15c_m3, "
          f"round(mass_air_kg, 1) AS mass_air_kg, round(avg_temp_c, 2) AS avg_t, "
          f"round(density_15c_kgm3, 2) AS rho15, bl_no FROM {db}.meter_operations "
-         "WHERE status != 'creep' ORDER BY started_at, meter_id"),
+         "WHERE status NOT IN ('creep') ORDER BY started_at, meter_id"),
+        ("Reconciliation per transfer (meters vs B/L vs ship tanks vs shore tanks, M9)",
+         f"SELECT transfer_id, ship_name, round(meter_mass_air_kg) AS meter_kg_air, bl_quantity_kg_air AS bl_kg_air, "
+         f"round(diff_bl_pct, 3) AS diff_bl_pct, tolerance_pct, within_tolerance AS ok, decisive_figure AS decides, "
+         f"round(meter_gsv_15c_m3, 3) AS meter_m3_15c, round(ship_delivered_m3_15c, 3) AS ship_m3_15c, "
+         f"round(shore_tank_delta_m3_15c, 3) AS shore_m3_15c, round(diff_tank_pct, 3) AS diff_tank_pct "
+         f"FROM {db}.reconciliations ORDER BY transfer_id"),
+        ("Alerts (alerts; acknowledge with `quaywatch alerts ack ID --by OFFICER`)",
+         f"SELECT window_start, kind, severity, entity_id, status, message FROM {db}.alerts ORDER BY window_start"),
         ("Shore tank inventory now (tank_inventory)",
          f"SELECT tank_id, ts, round(level_mm) AS level_mm, round(gov_m3, 3) AS gov_m3, "
          f"round(gsv_15c_m3, 3) AS gsv_15c_m3, round(mass_air_kg, 1) AS mass_air_kg, round(fill_pct, 1) AS fill_pct, "

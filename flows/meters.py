@@ -39,6 +39,7 @@ from operators.reconciliation import (
     DriftTracker,
     ReconcileOutput,
     ReconcileParams,
+    TankDetached,
     TankPoint,
     TransferReconciler,
 )
@@ -49,7 +50,7 @@ from operators.tolerances import ToleranceTable
 
 FLOW = "meters"
 STREAMS: tuple[str, ...] = METER_STREAMS
-Item = Rows | DeadLetter | Alert | TankPoint | DriftPoint | dict[str, Any]
+Item = Rows | DeadLetter | Alert | TankPoint | TankDetached | DriftPoint | dict[str, Any]
 
 
 def meter_params(cfg: Config) -> dict[str, MeterParams]:
@@ -145,7 +146,7 @@ class _TrackerLogic(StatefulLogic[tuple[str, Any], Item, Tracker]):
 
 def _transfer_key(x: Item) -> tuple[str, Any] | None:
     """Route a tracker output to its transfer's reconciliation (operation records and tank points)."""
-    if isinstance(x, TankPoint):
+    if isinstance(x, TankPoint | TankDetached):
         return _tag(f"transfer:{x.transfer_id}", x)
     if isinstance(x, dict):
         return _tag(f"transfer:{x['transfer_id']}", x)

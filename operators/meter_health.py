@@ -152,7 +152,9 @@ class MeterHealth:
             if gaps[i]:
                 alerts.extend(self._gap_ended(int(prev_ts[i]), t, op_ids[i]))
             if not ok[i]:
-                alerts.append(self._continue(str(status_arr[i]), t, op_ids[i], {"status": str(status_arr[i])}))
+                a = self._continue(str(status_arr[i]), t, op_ids[i], {"status": str(status_arr[i])})
+                if a is not None:
+                    alerts.append(a)
             if jump[i]:
                 detail = {"flow_m3h": float(flow[i]), "qmax_m3h": self.p.qmax_m3h,
                           "gov_total_m3": float(signals["gov_total_m3"][i]),
@@ -161,7 +163,9 @@ class MeterHealth:
             if stuck[i]:
                 names = [s for s in SIGNALS if self._stuck_at(s, i, ts, signals)]
                 since = min(int(self._run_starts[s][i]) for s in names) if names else t
-                alerts.append(self._continue("stuck", t, op_ids[i], {"signals": names}, since))
+                a = self._continue("stuck", t, op_ids[i], {"signals": names}, since)
+                if a is not None:
+                    alerts.append(a)
             if good[i]:
                 alerts.extend(self._recover(t, ok_cause=("fault", "power_loss", "stuck")))
                 self.last_good_ms, self.last_good_index = t, float(signals["gov_total_m3"][i])
@@ -237,7 +241,9 @@ class MeterHealth:
         ep.detail["resumed_at"] = iso_ms(ts_from_ms(resumed_ms))
         return [self._alert(ep, resumed_ms)]
 
-    def _continue(self, cause: str, t: int, op_id: str, detail: dict[str, Any], since: int | None = None) -> Alert:
+    def _continue(self, cause: str, t: int, op_id: str, detail: dict[str, Any],
+                  since: int | None = None) -> Alert | None:
+        """Open an episode (an alert now) or extend it silently; the alert is updated when it ends."""
         ep = self.episodes.get(cause)
         if ep is None:
             ep = self.episodes[cause] = _Episode(cause, t if since is None else since, self.last_good_ms,
@@ -246,7 +252,7 @@ class MeterHealth:
         ep.operation_id = ep.operation_id or op_id
         ep.detail.update(detail)
         ep.detail["last_seen_at"] = iso_ms(ts_from_ms(t))
-        return self._alert(ep, t)
+        return None
 
     def _once(self, cause: str, t: int, op_id: str, detail: dict[str, Any]) -> Alert:
         return self._alert(_Episode(cause, t, self.last_good_ms, self.last_good_index, op_id, detail), t)
@@ -257,7 +263,9 @@ class MeterHealth:
             ep = self.episodes.pop(cause, None)
             if ep is not None:
                 ep.detail["recovered_at"] = iso_ms(ts_from_ms(t))
-                out.append(self._alert(ep, t))
+                last_seen = ep.detail.get("last_seen_at")
+                end_ms = t if last_seen is None else max(ep.start_ms, t - 1)
+                out.append(self._alert(ep, end_ms))
         return out
 
     def _alert(self, ep: _Episode, now_ms: int) -> Alert:

@@ -59,6 +59,15 @@ class TankPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class TankDetached:
+    """A tank left a transfer (the transfer's close reached the tank): no more points of it will come."""
+
+    tank_id: str
+    transfer_id: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class DriftPoint:
     """One transfer's meter-vs-tank difference, for the meter drift check of each of its meters."""
 
@@ -132,10 +141,11 @@ class TransferReconciler:
         self.next_boundary: int | None = None
         self.finished = False
         self.window_alerts = 0
+        self.detached: set[str] = set()
 
     # ------------------------------------------------------------------ inputs
-    def on_item(self, item: Transfer | TankPoint | dict[str, Any]) -> ReconcileOutput:
-        """Take a transfer document, a tank point or a meter-operation record."""
+    def on_item(self, item: Transfer | TankPoint | TankDetached | dict[str, Any]) -> ReconcileOutput:
+        """Take a transfer document, a tank point, a tank's detachment or a meter-operation record."""
         if isinstance(item, Transfer):
             self.doc = item
             t = int(item.ts.timestamp() * 1000)
@@ -144,6 +154,9 @@ class TransferReconciler:
             elif self.open_ms is None:
                 self.open_ms = t
                 self.next_boundary = t + int(self.p.window_s * 1000)
+        elif isinstance(item, TankDetached):
+            self.detached.add(item.tank_id)
+            t = item.ts_ms
         elif isinstance(item, TankPoint):
             s = self.tanks.setdefault(item.tank_id, _Series())
             s.add(item.ts_ms, item.gsv_15c_m3, item.mass_air_kg)
@@ -186,10 +199,23 @@ class TransferReconciler:
             if not done and not final and self.watermark < self.next_boundary + 10 * grace:
                 break
             self.next_boundary += step
-        running = any(o["status"] == "open" for o in self.ops.values())
-        if end is not None and not running and (self.watermark >= end + grace or final):
+        if end is not None and (final or self._close_ready(end, grace)):
+            while self.next_boundary <= end:  # every tank's points up to the close are in
+                self._window(self.next_boundary - step, self.next_boundary, out)
+                self.next_boundary += step
             self._close(out)
         return out
+
+    def _close_ready(self, end: int, grace: int) -> bool:
+        """Whether the close can be judged.
+
+        Every tank has left the transfer and none of its operations is still running, or the transfer's
+        event time is a grace period past the close.
+        """
+        tanks_done = all(k in self.detached for k in (self.doc.tank_ids if self.doc is not None else ()))
+        running = any(o["status"] == "open" for o in self.ops.values())
+        past = self.watermark >= end + grace
+        return (tanks_done or past) and (not running or past)
 
     def meter_gsv_at(self, t: int) -> float | None:
         """Σ GSV at 15 °C the transfer's meters delivered up to ``t`` (``None`` if not yet known)."""
@@ -224,6 +250,11 @@ class TransferReconciler:
 
     def _window(self, a: int, b: int, out: ReconcileOutput) -> bool:
         """Judge one window; ``False`` when its data is not all in yet."""
+        done_ms = self._delivery_end()
+        if done_ms is not None:  # the meters stopped: later tank movements (pump-out) are not this transfer's
+            if a >= done_ms:
+                return True
+            b = min(b, done_ms)
         ma, mb = self.meter_gsv_at(a), self.meter_gsv_at(b)
         ta, tb = self.tank_gsv_at(max(a, self._tanks_start())), self.tank_gsv_at(b)
         if ma is None or mb is None or ta is None or tb is None:
@@ -238,6 +269,31 @@ class TransferReconciler:
             self.window_alerts += 1
             out.alerts.append(self._tank_alert(a, b, meter_d, tank_d, tol, "window"))
         return True
+
+    def _delivery_end(self) -> int | None:
+        """When the transfer's meters stopped delivering (``None`` while an operation runs or none ran)."""
+        ops = [o for o in self.ops.values() if o["status"] in ("open", "closed")]
+        if not ops or any(o["status"] == "open" for o in ops):
+            return None
+        return max(_ms(o["ended_at"]) if o.get("ended_at") is not None else int(o["revision"]) for o in ops)
+
+    def _tank_delta(self) -> tuple[float, float] | None:
+        """Σ change of the tanks' GSV and weight in air from their opening to the end of delivery."""
+        if not self.tanks or not all(s.t for s in self.tanks.values()):
+            return None
+        end = self._delivery_end()
+        dv = dm = 0.0
+        for s in self.tanks.values():
+            if end is None or end >= s.t[-1]:
+                v1, m1 = s.v[-1], s.m[-1]
+            else:
+                v = s.at(end, before=s.v[0])
+                v1 = s.v[0] if v is None else v
+                m = _interp(s.t, s.m, end, s.m[0])
+                m1 = s.m[0] if m is None else m
+            dv += v1 - s.v[0]
+            dm += m1 - s.m[0]
+        return dv, dm
 
     def _tanks_start(self) -> int:
         """When every tank of the transfer has its first (opening) point."""
@@ -323,11 +379,8 @@ class TransferReconciler:
         decl = _f(d.get("declaration_quantity_kg"))
         s_open, s_close = _f(d.get("ship_tank_opening_m3_15c")), _f(d.get("ship_tank_closing_m3_15c"))
         ship = s_open - s_close if s_open is not None and s_close is not None else None
-        tank_d: float | None = None
-        tank_mass: float | None = None
-        if self.tanks and all(s.t for s in self.tanks.values()):
-            tank_d = sum(s.v[-1] - s.v[0] for s in self.tanks.values())
-            tank_mass = sum(s.m[-1] - s.m[0] for s in self.tanks.values())
+        delta = self._tank_delta()
+        tank_d, tank_mass = delta if delta is not None else (None, None)
         tank_tol = (self.p.system_mpe_pct / 100.0 * abs(gsv) + self._tank_uncertainty()) if tank_d is not None else None
         diff_bl = m_air - bl_kg if bl_kg else None
         diff_bl_pct = 100.0 * diff_bl / bl_kg if diff_bl is not None and bl_kg else None

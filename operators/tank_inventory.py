@@ -22,7 +22,7 @@ from typing import Any
 from operators.alerts import Alert
 from operators.events import DeadLetter, iso_ms, ms_from_ts, ts_from_ms
 from operators.meter_events import TankReading, Transfer
-from operators.reconciliation import TankPoint
+from operators.reconciliation import TankDetached, TankPoint
 from operators.rows import Rows
 from operators.strapping import StrappingError, StrappingTable
 from operators.vcf import AIR_BUOYANCY_KGM3, VcfError, correct
@@ -59,7 +59,7 @@ class TankOutput:
 
     rows: list[Rows] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    points: list[TankPoint] = field(default_factory=list)
+    points: list[TankPoint | TankDetached] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
 
 
@@ -97,11 +97,13 @@ class TankTracker:
     def on_transfer(self, t: Transfer) -> TankOutput:
         """Follow the product of the transfer that uses this tank."""
         if t.event == "close":
+            out = TankOutput()
             if t.transfer_id == self.transfer_id:
                 self.transfer_id = ""
                 self.bl_no = self.transfer_bl_no
                 self.opening_pending = False
-            return TankOutput()
+                out.points.append(TankDetached(self.p.tank_id, t.transfer_id, ms_from_ts(t.ts)))
+            return out
         if t.transfer_id != self.transfer_id:
             self.opening_pending = True
         self.transfer_id = t.transfer_id

@@ -178,3 +178,18 @@ def test_replaying_twice_changes_no_alert_nor_reconciliation(campaign, warehouse
         counts.append(q(client, f"SELECT (SELECT count() FROM {db}.alerts), "
                                 f"(SELECT sum(meter_gsv_15c_m3) FROM {db}.reconciliations)"))
     assert counts[0] == counts[1]
+
+
+def test_tanks_pumped_out_before_the_documents_close_are_not_a_mismatch(tmp_path, warehouse, chdb_dsn):
+    """Back-to-back discharges whose close event comes after the shore tanks pumped out to the pipeline:
+    the tank side is measured when the meters stopped delivering, so nothing is alerted."""
+    from connectors.simulate.bench import simulate_readings_file
+
+    client, db = warehouse
+    replay = tmp_path / "replay"
+    simulate_readings_file(load_config(environ={}), replay, 90_000, seed=3)
+    run_flow("meters", site(db), RunOptions(f"file:{replay}", chdb_dsn, tmp_path))
+    closed = q(client, f"SELECT transfer_id, diff_tank_pct FROM {db}.reconciliations WHERE status = 'closed'")
+    assert closed, "the file holds at least one closed transfer"
+    assert all(abs(d) < 0.3 for _t, d in closed)
+    assert q(client, f"SELECT kind FROM {db}.alerts WHERE kind IN ('tank_mismatch', 'meter_drift')") == []

@@ -141,7 +141,7 @@ def test_meter_vs_bl_at_close(meter_gsv, within):
     r.on_item(_transfer("open", T0))
     r.on_item(TankPoint("T-1", "TR-1", MS0 + 1000, 500.0, 0.0, 0.4))
     r.on_item(_op("closed", MS0 + 3_000_000, meter_gsv))
-    r.on_item(TankPoint("T-1", "TR-1", MS0 + 3_100_000, 500.0 + meter_gsv, 0.0, 0.4))
+    r.on_item(TankPoint("T-1", "TR-1", MS0 + 2_990_000, 500.0 + meter_gsv, 0.0, 0.4))
     out = r.on_item(_transfer("close", T0 + timedelta(seconds=3200)))
     end = r.finish()  # end of input: the close is judged (the grace period is not waited for)
     out.rows += end.rows
