@@ -366,6 +366,8 @@ class SiteDecoder:
         self.meter_ids = frozenset(meter_ids)
         self.tank_ids = frozenset(tank_ids)
         self.last_tick_ms: int | None = None
+        self.source_max: dict[str, int] = {}
+        self.partition_idle_s = 300.0
 
     def decode_batch(self, batch: Iterable[RawEvent]) -> list[tuple[str, Any]]:
         """Decode one batch, keeping the relative order of every entity's events."""
@@ -420,13 +422,30 @@ class SiteDecoder:
                 out.append((KEY_DEAD_LETTERS, DeadLetter.of(self.flow, raw, str(exc))))
         for meter_id in list(pending):
             flush(meter_id)
-        now = max((t for t in (self._batch_time(block), other_ms) if t is not None), default=None)
-        if self.ticks and now is not None and (self.last_tick_ms is None or now > self.last_tick_ms):
+        now = self._site_time(block, other_ms) if self.ticks else None
+        if now is not None and (self.last_tick_ms is None or now > self.last_tick_ms):
             self.last_tick_ms = now
             out.extend((f"meter:{m}", Tick(now)) for m in sorted(self.meter_ids))
         return out
 
-    @staticmethod
-    def _batch_time(block: _ReadingBlock) -> int | None:
-        ok = block.ts_ms[block.ok] if len(block.ok) else block.ts_ms[:0]
-        return int(ok.max()) if ok.size else None
+    def _site_time(self, block: _ReadingBlock, other_ms: int | None) -> int | None:
+        """The site's event time: the slowest source of meter readings that is still live.
+
+        Sources (a replay file, or each Kafka partition) are consumed at their own pace, so the latest
+        time of one batch may be ahead of a partition that lags; a silent meter is only judged against the
+        slowest partition. A partition more than ``partition_idle_s`` behind the fastest counts as idle and
+        is ignored, so one dead partition cannot stop the clock. Tank readings advance it when there are
+        no meter readings at all.
+        """
+        ok = np.flatnonzero(block.ok)
+        for j in ok.tolist():
+            pos = block.raws[j].position
+            src = pos.rsplit("@", 1)[0] if "@" in pos else pos.split(":", 1)[0]
+            t = int(block.ts_ms[j])
+            if t > self.source_max.get(src, -1):
+                self.source_max[src] = t
+        if not self.source_max:
+            return other_ms
+        fastest = max(self.source_max.values())
+        live = [t for t in self.source_max.values() if fastest - t <= self.partition_idle_s * 1000]
+        return min(live)
