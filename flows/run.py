@@ -22,14 +22,14 @@ from connectors.replay import ReplayDirSource
 from connectors.warehouse.client import connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from connectors.warehouse.sink import WarehouseSink
-from flows import meters
+from flows import meters, vgm
 from flows.config import Config
 from flows.io import FlowIO, FlowModule
 from operators.events import DeadLetter, RawEvent
 
 log = logging.getLogger(__name__)
 #: Flow modules by name; each exposes ``FLOW``, ``STREAMS`` and ``build_flow(cfg, io)``.
-FLOWS: dict[str, FlowModule] = {meters.FLOW: meters}
+FLOWS: dict[str, FlowModule] = {meters.FLOW: meters, vgm.FLOW: vgm}
 
 
 @dataclass(frozen=True)
