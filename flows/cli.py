@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
+from flows import vgm_cli
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
 from operators.vcf import VcfError, correct
@@ -85,14 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_correct)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters",))
+    s.add_argument("what", choices=("meters", "vgm"))
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--start", default="2026-03-01T06:00:00Z", help="discharge start (ISO 8601)")
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
+    s.add_argument("--containers", type=int, default=40, help="vgm: ordinary export containers besides the rule cases")
     s.set_defaults(func=cmd_simulate)
+    vgm_cli.add_parsers(sub, common)
     return p
 
 
@@ -213,12 +216,17 @@ def _f(case: dict[str, Any], name: str, default: float | None = None) -> float:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """``quaywatch simulate meters --out DIR``."""
+    """``quaywatch simulate meters|vgm --out DIR``."""
     from connectors.simulate.meters import DischargeScenario, simulate_discharge, simulate_readings_file
 
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.readings:
+    if args.what == "vgm":
+        from connectors.simulate.vgm import VgmScenario, simulate_vgm
+
+        start = datetime.fromisoformat(args.start).astimezone(UTC)
+        simulate_vgm(cfg.vgm, VgmScenario(start=start, containers=args.containers), args.out, seed=args.seed)
+    elif args.readings:
         simulate_readings_file(cfg, args.out, args.readings, seed=args.seed)
     else:
         start = datetime.fromisoformat(args.start).astimezone(UTC)
