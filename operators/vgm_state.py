@@ -11,6 +11,7 @@ pairing window, containers untouched for ``retain_days``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from operators.vgm_violations import Violation
 from operators.vgm_weighing import VehicleWeighbridge
 
 #: Containers untouched for this long (event time) are forgotten.
-RETAIN_DAYS = 60
+RETAIN_DAYS = 14
 #: Pruning runs every this many events.
 PRUNE_EVERY = 1000
 
@@ -61,9 +62,16 @@ class VgmState:
     registry: CertificateRegistry = field(default_factory=CertificateRegistry)
     events: int = 0
 
-    def on_event(self, event: Weighing | Declaration, policy: VgmPolicy) -> VgmOutput:
-        """Apply one decoded event."""
+    def on_events(self, events: Iterable[Weighing | Declaration], policy: VgmPolicy) -> VgmOutput:
+        """Apply decoded events in order; one output for all of them."""
         out = VgmOutput()
+        for event in events:
+            self.on_event(event, policy, out)
+        return out
+
+    def on_event(self, event: Weighing | Declaration, policy: VgmPolicy, out: VgmOutput | None = None) -> VgmOutput:
+        """Apply one decoded event (adding to ``out`` when given)."""
+        out = VgmOutput() if out is None else out
         self.events += 1
         if isinstance(event, Declaration):
             self._container(event.container_number, event.ts, out,
