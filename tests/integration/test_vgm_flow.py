@@ -194,3 +194,19 @@ def test_cli_reprint_and_block_list(replay, warehouse, chdb_dsn, tmp_path, capsy
     assert no in text and container in text and "VERIFIED GROSS MASS" in text
     assert main(["vgm", "certificate", "33-0117-2026-999999", "--warehouse", chdb_dsn]) == 2
     assert "no certificate" in capsys.readouterr().err
+
+
+def test_cli_monthly_report_counts_certificates_and_fees(replay, warehouse, chdb_dsn, tmp_path, capsys, monkeypatch):
+    directory, truth = replay
+    _client, db = warehouse
+    run_flow("vgm", site(db), RunOptions(f"file:{directory}", chdb_dsn, tmp_path))
+    monkeypatch.setenv("QUAYWATCH__WAREHOUSE__DATABASE", db)
+    capsys.readouterr()
+    assert main(["vgm", "report", "--month", "2026-03", "--warehouse", chdb_dsn, "--format", "json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sum(r["certificates"] for r in rows) == len(truth.certificates)
+    assert sum(r["fees"] for r in rows) == pytest.approx(len(truth.certificates) * 1250.0 * 0.05)
+    assert main(["vgm", "report", "--from", "2026-04-01", "--to", "2026-04-30", "--warehouse", chdb_dsn,
+                 "--format", "json"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["vgm", "report", "--warehouse", chdb_dsn]) == 2
