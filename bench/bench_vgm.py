@@ -30,10 +30,11 @@ def _rules(replay: Path) -> int:
     try:
         while True:
             events = [e for e in dec.decode_batch(part.next_batch()) if not isinstance(e, DeadLetter)]
-            out = state.on_events(events, policy)
+            out = state.offer(events, policy)
             rows += sum(len(r) for r in out.rows.values()) + len(out.violations)
     except StopIteration:
-        pass
+        out = state.flush(policy)
+        rows += sum(len(r) for r in out.rows.values()) + len(out.violations)
     return rows
 
 

@@ -8,7 +8,8 @@ raw events ──decode──▶ one ordered VgmState (key ``vgm``):
 │                          vgm_violations, alerts (table and topic)
 └─ invalid ──────────────▶ dead_letters (table, and topic with Kafka)
 
-One key keeps every event in arrival order, so numbers and checks do not depend on batch boundaries.
+One key keeps every event in event-time order (after a short reorder window, flushed at the end of a
+replay), so numbers and checks do not depend on batch boundaries.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from operators.events import DeadLetter, dead_letter_message
 from operators.rows import Rows
 from operators.vgm_events import VGM_STREAMS, Declaration, VgmDecoder, VgmEvent, Weighing
 from operators.vgm_policy import VgmPolicy
-from operators.vgm_state import VgmState
+from operators.vgm_state import VgmOutput, VgmState
 
 FLOW = "vgm"
 STREAMS: tuple[str, ...] = VGM_STREAMS
@@ -51,14 +52,21 @@ class VgmStateLogic(StatefulLogic[list[Weighing | Declaration], Out, bytes]):
         self.policy = policy
 
     def on_item(self, value: list[Weighing | Declaration]) -> tuple[Iterable[Out], bool]:
-        """Apply one input batch of events."""
-        res = self.state.on_events(value, self.policy)
+        """Offer one input batch of events; emit what the events released from the reorder window produced."""
+        return self._emit(self.state.offer(value, self.policy)), StatefulLogic.RETAIN
+
+    def on_eof(self) -> tuple[Iterable[Out], bool]:
+        """End of the input (a replay): apply the events still waiting in the reorder window."""
+        return self._emit(self.state.flush(self.policy)), StatefulLogic.RETAIN
+
+    @staticmethod
+    def _emit(res: VgmOutput) -> list[Out]:
         out: list[Out] = [Rows.from_dicts(table, rows) for table, rows in res.rows.items()]
         if res.violations:
             out.append(Rows.from_dicts("vgm_violations", [v.row() for v in res.violations]))
         out.extend(v.alert() for v in res.violations)
         out.extend(res.resolved)
-        return out, StatefulLogic.RETAIN
+        return out
 
     def snapshot(self) -> bytes:
         """The pickled state."""

@@ -61,6 +61,7 @@ class VgmPolicy:
         currency: Currency of the prices.
         utc_offset_hours: Offset of the site's local time; the certificate year is the local year.
         pair_window_h: Longest time between a loaded weighing and the same vehicle's empty weighing.
+        reorder_s: Event-time window within which late-arriving events are still applied in time order.
         operator_name: The authorised weighing operator (certificate field).
         operator_no: The weighing operator's number (Art. 14(2)(a)).
         authorization_no: The operator's authorisation certificate number (Method 1).
@@ -79,6 +80,7 @@ class VgmPolicy:
     currency: str = "TRY"
     utc_offset_hours: float = 3.0
     pair_window_h: float = 12.0
+    reorder_s: float = 120.0
     operator_name: str = ""
     operator_no: str = ""
     authorization_no: str = ""
@@ -121,6 +123,7 @@ def vgm_policy(raw: Mapping[str, Any]) -> VgmPolicy:
         currency=str(raw.get("currency", "TRY")),
         utc_offset_hours=float(raw.get("utc_offset_hours", 3.0)),
         pair_window_h=float(raw.get("pair_window_h", 12.0)),
+        reorder_s=float(raw.get("reorder_s", 120.0)),
         operator_name=str(raw.get("operator_name", "")),
         operator_no=str(raw.get("operator_no", "")),
         authorization_no=str(raw.get("authorization_no", "")),
@@ -131,6 +134,6 @@ def vgm_policy(raw: Mapping[str, Any]) -> VgmPolicy:
         vehicle_tares={str(k): float(v) for k, v in raw.get("vehicle_tares", {}).items()},
         csc=csc,
     )
-    if policy.deviation_pct < 0 or policy.fee_pct < 0 or policy.ceiling_price < 0:
-        raise ValueError("vgm: deviation_pct, fee_pct and ceiling_price must not be negative")
+    if min(policy.deviation_pct, policy.fee_pct, policy.ceiling_price, policy.reorder_s) < 0:
+        raise ValueError("vgm: deviation_pct, fee_pct, ceiling_price and reorder_s must not be negative")
     return policy

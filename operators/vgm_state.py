@@ -1,8 +1,9 @@
 """The whole VGM state of a site in one ordered place: vehicles, containers and the certificate registry.
 
-Events are applied strictly in the order they arrive (the replay merges its files in event time), so the
-pairing of weighings, the checks and the certificate sequence never depend on how the input was cut into
-batches: a replay, a restart from a Bytewax snapshot and a live run give the same numbers. A terminal weighs
+Events are applied strictly in event-time order (after a short reorder window that absorbs two topics
+arriving slightly out of step; ties keep arrival order), so the pairing of weighings, the checks and the
+certificate sequence never depend on how the input was cut into batches: a replay, a restart from a
+Bytewax snapshot and a live run give the same numbers. A terminal weighs
 a few thousand containers a day, far below what one ordered state handles (see bench/bench_vgm.py).
 
 State that can no longer matter is dropped by event time: vehicles whose loaded weighing is older than the
@@ -11,6 +12,7 @@ pairing window, containers untouched for ``retain_days``.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,6 +56,10 @@ class VgmState:
         touched: Last event time per container.
         registry: Certificate sequences and the ``vgm`` audit chain.
         events: Events applied (drives pruning).
+        pending: Events waiting for the reorder window, as a heap on (event time, arrival number).
+        arrivals: Events offered so far.
+        latest: Newest event time seen.
+        released: Event time of the last event applied from the heap.
     """
 
     vehicles: dict[str, VehicleWeighbridge] = field(default_factory=dict)
@@ -61,9 +67,47 @@ class VgmState:
     touched: dict[str, datetime] = field(default_factory=dict)
     registry: CertificateRegistry = field(default_factory=CertificateRegistry)
     events: int = 0
+    pending: list[tuple[datetime, int, Weighing | Declaration]] = field(default_factory=list)
+    arrivals: int = 0
+    latest: datetime | None = None
+    released: datetime | None = None
+
+    def offer(self, events: Iterable[Weighing | Declaration], policy: VgmPolicy) -> VgmOutput:
+        """Take events as they arrive and apply, in event-time order, those older than the reorder window.
+
+        Events wait until an event ``policy.reorder_s`` newer has been seen, so a declaration and a weighing
+        arriving on different topics slightly out of order are still applied in event time (ties keep their
+        arrival order). An event older than one already applied is applied at once (late, not dropped).
+
+        Returns:
+            What the applied events produced.
+        """
+        out = VgmOutput()
+        for event in events:
+            self.arrivals += 1
+            if self.released is not None and event.ts < self.released:
+                self.on_event(event, policy, out)
+                continue
+            heapq.heappush(self.pending, (event.ts, self.arrivals, event))
+            self.latest = event.ts if self.latest is None else max(self.latest, event.ts)
+        if self.latest is not None:
+            self._release(self.latest - timedelta(seconds=policy.reorder_s), policy, out)
+        return out
+
+    def flush(self, policy: VgmPolicy) -> VgmOutput:
+        """Apply every waiting event (end of a replay)."""
+        out = VgmOutput()
+        self._release(None, policy, out)
+        return out
+
+    def _release(self, upto: datetime | None, policy: VgmPolicy, out: VgmOutput) -> None:
+        while self.pending and (upto is None or self.pending[0][0] <= upto):
+            ts, _n, event = heapq.heappop(self.pending)
+            self.released = ts
+            self.on_event(event, policy, out)
 
     def on_events(self, events: Iterable[Weighing | Declaration], policy: VgmPolicy) -> VgmOutput:
-        """Apply decoded events in order; one output for all of them."""
+        """Apply decoded events in the given order, without reordering; one output for all of them."""
         out = VgmOutput()
         for event in events:
             self.on_event(event, policy, out)

@@ -37,3 +37,27 @@ def test_prune_forgets_stale_containers_and_idle_vehicles():
     assert C3 not in s.containers and C2 not in s.containers
     assert not s.vehicles  # the pending loaded weighing is older than the pairing window
     assert s.registry.sequences == {"33-0117/2026": 1}  # numbers are never forgotten
+
+
+def test_events_arriving_out_of_order_within_the_window_are_applied_in_event_time():
+    s = VgmState()
+    # the weighing (08:05) arrives before the declaration announcing the container without VGM (08:00)
+    first = s.offer([weighing("W1", 5, 20_000.0, "crane", (C1,), "container")], POLICY)
+    assert not first.rows and not first.violations  # waits: nothing 120 s newer seen yet
+    second = s.offer([declaration(C1, 0, None)], POLICY)
+    assert [v.kind for v in second.violations] == ["missing_vgm"]  # applied first, as in event time
+    assert "vgm_certificates" not in second.rows
+    rest = s.flush(POLICY)
+    assert [a.kind for a in rest.resolved] == ["vgm_missing"]
+    assert rest.rows["vgm_certificates"][0]["vgm_kg"] == 20_000.0
+
+
+def test_an_event_older_than_one_already_applied_is_applied_at_once():
+    s = VgmState()
+    s.offer([weighing("W1", 0, 20_000.0, "crane", (C3,), "container"),
+             weighing("W2", 10, 15_000.0, "p", (), "empty")], POLICY)  # W1 released: W2 is 10 min newer
+    behind = s.offer([declaration(C2, 1, None)], POLICY)  # more than 120 s behind the newest: applied now
+    assert [v.kind for v in behind.violations] == ["missing_vgm"]
+    s.flush(POLICY)
+    very_late = s.offer([declaration(C1, 2, None)], POLICY)  # older than W2, which was applied
+    assert [v.kind for v in very_late.violations] == ["missing_vgm"]
