@@ -32,6 +32,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_corrections.py
 	$(BIN)/python bench/bench_meters_flow.py
+	$(BIN)/python bench/bench_vgm.py
 
 clean:
 	rm -rf $(VENV) .quaywatch .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
-from flows import audit_cli
+from flows import audit_cli, vgm_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
@@ -98,17 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_alerts)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters", "campaign"),
-                   help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults")
+    s.add_argument("what", choices=("meters", "campaign", "vgm"),
+                   help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults; "
+                        "vgm: a weighbridge day")
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--start", default="2026-03-01T06:00:00Z", help="discharge start (ISO 8601)")
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
+    s.add_argument("--containers", type=int, default=40, help="vgm: ordinary export containers besides the rule cases")
     s.set_defaults(func=cmd_simulate)
     add_report_commands(sub, common)
     audit_cli.add_parser(sub, common)
+    vgm_cli.add_parsers(sub, common)
     return p
 
 
@@ -259,7 +262,7 @@ def _f(case: dict[str, Any], name: str, default: float | None = None) -> float:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """``quaywatch simulate meters --out DIR``."""
+    """``quaywatch simulate meters|campaign|vgm --out DIR``."""
     from connectors.simulate.meters import DischargeScenario, simulate_discharge, simulate_readings_file
 
     cfg = load_config(args.config)
@@ -269,6 +272,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
         start = datetime.fromisoformat(args.start).astimezone(UTC)
         simulate_campaign(cfg, args.out, start, seed=args.seed, unreported_flow="unreported_flow" in args.faults)
+    elif args.what == "vgm":
+        from connectors.simulate.vgm import VgmScenario, simulate_vgm
+
+        start = datetime.fromisoformat(args.start).astimezone(UTC)
+        simulate_vgm(cfg.vgm, VgmScenario(start=start, containers=args.containers), args.out, seed=args.seed)
     elif args.readings:
         simulate_readings_file(cfg, args.out, args.readings, seed=args.seed)
     else:

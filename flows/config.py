@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from operators.vgm_policy import VgmPolicy, vgm_policy
+
 ENV_PREFIX = "QUAYWATCH__"
 DEFAULT_CONFIG = "demo_site/quaywatch.toml"
 
@@ -158,6 +160,7 @@ class Config:
     tolerances: Mapping[str, Any] = field(default_factory=dict)
     source_path: Path | None = None
     reports: ReportsConfig = ReportsConfig()
+    vgm: VgmPolicy = field(default_factory=VgmPolicy)
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -256,6 +259,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             tolerances=dict(raw.get("tolerances", {})),
             source_path=source_path,
             reports=ReportsConfig(**raw.get("reports", {})),
+            vgm=vgm_policy(raw.get("vgm", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""

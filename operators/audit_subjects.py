@@ -76,6 +76,8 @@ AUDITED: dict[str, AuditedTable] = {
                      audited=lambda r: r.get("status") == "closed"),
         AuditedTable("lab_densities", "meters", ("transfer_id", "ts", "officer_id"), "lab_density", _ts),
         AuditedTable("transfers", "meters", ("transfer_id", "ts", "event"), "transfer", _ts),
+        # written by the vgm flow's certificate registry (operators/vgm_certificate.py), chain "vgm"
+        AuditedTable("vgm_certificates", "vgm", ("certificate_no",), "vgm_certificate", _ts),
     )
 }
 
