@@ -19,6 +19,7 @@ from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.testing import run_main
 
 from connectors.kafka_io import kafka_publisher, kafka_raw_events, parse_kafka_url
+from connectors.ordering import event_time_ordered
 from connectors.replay import ReplayDirSource
 from connectors.warehouse.audit import load_chain
 from connectors.warehouse.client import connect, redact, resolve_dsn
@@ -85,7 +86,10 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
         topics = {cfg.kafka.topic(s): s for s in spec.STREAMS}
 
         def inputs(flow: Dataflow) -> tuple[Stream[RawEvent], Stream[DeadLetter] | None]:
-            return kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, cfg.kafka.client, opts.tail)
+            events, errors = kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, cfg.kafka.client,
+                                              opts.tail)
+            # partitions and topics arrive at their own pace: restore event-time order, as a replay has it
+            return event_time_ordered("event_time_order", events), errors
 
         publish = kafka_publisher(brokers, cfg.kafka.topic, cfg.kafka.client)
         return spec.build_flow(cfg, FlowIO(inputs, sink, publish, audit_chains or {}))

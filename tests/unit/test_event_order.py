@@ -1,0 +1,56 @@
+"""Event-time reorder buffer for broker input."""
+
+from __future__ import annotations
+
+import json
+
+from operators.event_order import EventTimeOrder, source_of, ts_sort_key
+from operators.events import RawEvent
+
+
+def ev(topic: str, part: int, off: int, second: int) -> RawEvent:
+    payload = json.dumps({"ts": f"2026-03-01T06:00:{second:02d}.000Z", "n": off}).encode()
+    return RawEvent(topic, payload, f"{topic}/{part}@{off}")
+
+
+def seconds(events: list[RawEvent]) -> list[int]:
+    return [int(json.loads(e.payload)["ts"][17:19]) for e in events]
+
+
+def test_sort_key_and_source():
+    assert ts_sort_key(b'{"meter_id": "M", "ts": "2026-03-01T06:00:01.000Z"}') == "2026-03-01T06:00:01.000Z"
+    assert ts_sort_key('{"ts": "2026-03-01T06:00:01+00:00"}') == ""  # not canonical: the decoder judges it
+    assert ts_sort_key(b"\xff\xd8 jpeg") == ""
+    assert source_of("quaywatch.transfers/0@12") == "quaywatch.transfers/0" and source_of("x.jsonl:3") == "x.jsonl"
+
+
+def test_a_topic_read_ahead_waits_for_the_slower_partitions():
+    o = EventTimeOrder(idle_batches=3)
+    # the transfers topic is read in one poll, far ahead of the readings
+    out = o.push([ev("transfers", 0, 0, 5), ev("transfers", 0, 1, 50), ev("readings", 0, 0, 1)])
+    assert seconds(out) == [1]
+    out = o.push([ev("readings", 0, 1, 3), ev("readings", 0, 2, 6)])
+    assert seconds(out) == [3, 5, 6]  # the open document (5 s) slots in between the readings
+    # transfers is now idle (3 batches without events): the readings alone set the watermark
+    out = o.push([ev("readings", 0, 3, 20)])
+    out += o.push([ev("readings", 0, 4, 55)])
+    assert seconds(out) == [20, 50, 55]
+    assert o.flush() == []
+
+
+def test_two_partitions_are_merged_in_time_and_eof_flushes_in_order():
+    o = EventTimeOrder(idle_batches=10)
+    out = o.push([ev("r", 0, 0, 1), ev("r", 0, 1, 4), ev("r", 1, 0, 2)])
+    assert seconds(out) == [1, 2]
+    out = o.push([ev("r", 1, 1, 3), ev("r", 1, 2, 9)])
+    assert seconds(out) == [3, 4]
+    assert seconds(o.flush()) == [9]
+
+
+def test_buffer_is_bounded_and_undated_events_pass_at_once():
+    o = EventTimeOrder(idle_batches=100, max_buffer=2)
+    assert seconds(o.push([ev("b", 0, 0, 1)])) == [1]  # b stays live but silent: it holds the mark at 1 s
+    out = o.push([ev("a", 0, 0, 10), ev("a", 0, 1, 11), ev("a", 0, 2, 12), RawEvent("a", b"{broken", "a/0@3")])
+    assert out[0].payload == b"{broken"
+    assert seconds(out[1:]) == [10]  # beyond max_buffer the oldest goes although b holds the mark
+    assert seconds(o.flush()) == [11, 12]
