@@ -89,7 +89,7 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
             events, errors = kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, cfg.kafka.client,
                                               opts.tail)
             # partitions and topics arrive at their own pace: restore event-time order, as a replay has it
-            return event_time_ordered("event_time_order", events), errors
+            return event_time_ordered("event_time_order", events, tuple(topics)), errors
 
         publish = kafka_publisher(brokers, cfg.kafka.topic, cfg.kafka.client)
         return spec.build_flow(cfg, FlowIO(inputs, sink, publish, audit_chains or {}))

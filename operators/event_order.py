@@ -6,6 +6,8 @@ hours of event time ahead of the meter readings. This buffer releases events in 
 every *live* source has delivered an event at least as new — the minimum over live sources of their
 latest event time is the watermark. A source that delivered nothing in the last ``idle_batches`` batches
 is idle and does not hold the watermark back, so a quiet topic or a dead partition cannot stop the flow.
+Topics expected but not yet heard from hold everything for the first ``idle_batches`` batches, so a topic
+whose first poll comes late (the documents) is not overtaken at start-up.
 The buffer is bounded: past ``max_buffer`` events the oldest are released anyway.
 
 Events without a readable ``ts`` are released at once (the decoder dead-letters them with the reason).
@@ -51,10 +53,12 @@ class EventTimeOrder:
     Attributes:
         idle_batches: A source silent for this many batches no longer holds the watermark.
         max_buffer: Most events held; beyond it the oldest are released.
+        pending: Topics expected but not heard from yet.
     """
 
     idle_batches: int = 20
     max_buffer: int = 200_000
+    pending: set[str] = field(default_factory=set)
     heap: list[tuple[str, int, RawEvent]] = field(default_factory=list)
     latest: dict[str, str] = field(default_factory=dict)
     last_batch: dict[str, int] = field(default_factory=dict)
@@ -71,6 +75,8 @@ class EventTimeOrder:
                 out.append(raw)
                 continue
             src = source_of(raw.position)
+            if self.pending:
+                self.pending.discard(src.rsplit("/", 1)[0])
             self.last_batch[src] = self.batches
             if key > self.latest.get(src, ""):
                 self.latest[src] = key
@@ -83,7 +89,9 @@ class EventTimeOrder:
         return out
 
     def watermark(self) -> str:
-        """The oldest latest-event time among live sources (``""`` when none)."""
+        """The oldest latest-event time among live sources (``""`` when none, or while waiting for a topic)."""
+        if self.pending and self.batches < self.idle_batches:
+            return ""
         live = [t for s, t in self.latest.items() if self.batches - self.last_batch[s] < self.idle_batches]
         return min(live) if live else ""
 

@@ -4,6 +4,7 @@ published on the dead-letter topic."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +52,7 @@ def produce_replay(broker: str, replay: Path, topics: dict[str, str]) -> int:
 
 
 def consume_all(broker: str, topic: str, expect: int, timeout_s: float = 20.0) -> list[dict]:
-    c = Consumer({"bootstrap.servers": broker, "group.id": "t", "auto.offset.reset": "earliest",
+    c = Consumer({"bootstrap.servers": broker, "group.id": f"t-{uuid.uuid4().hex}", "auto.offset.reset": "earliest",
                   "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000, "fetch.wait.max.ms": 10})
     c.subscribe([topic])
     out: list[dict] = []

@@ -54,3 +54,13 @@ def test_buffer_is_bounded_and_undated_events_pass_at_once():
     assert out[0].payload == b"{broken"
     assert seconds(out[1:]) == [10]  # beyond max_buffer the oldest goes although b holds the mark
     assert seconds(o.flush()) == [11, 12]
+
+
+def test_an_expected_topic_heard_late_is_not_overtaken_at_start_up():
+    o = EventTimeOrder(idle_batches=3, pending={"transfers", "lab"})
+    assert o.push([ev("readings", 0, 0, 1), ev("readings", 0, 1, 2)]) == []  # waiting for transfers and lab
+    assert o.push([ev("transfers", 0, 0, 0), ev("readings", 0, 2, 3)]) == []  # still waiting for lab
+    # third batch: lab never came and no longer holds the mark; transfers (0 s) does until it is idle
+    assert seconds(o.push([ev("readings", 0, 3, 4)])) == [0]
+    assert o.push([ev("readings", 0, 4, 5)]) == []
+    assert seconds(o.push([ev("readings", 0, 5, 6)])) == [1, 2, 3, 4, 5, 6]
