@@ -119,7 +119,15 @@ class TankTracker:
         ts_ms = ms_from_ts(r.ts)
         if self.last_ts_ms is not None and ts_ms <= self.last_ts_ms:
             out.dead_letters.append(DeadLetter.of(
-                self.flow, r.raw, "out-of-order or duplicate tank reading: ts not after the previous one", r.ts))
+                self.flow, r.raw, "late tank reading: ts not after the previous one; kept here, not in the stock",
+                r.ts))
+            hour = ts_from_ms(ts_ms // 3_600_000 * 3_600_000)
+            last = ts_from_ms(self.last_ts_ms)
+            out.alerts.append(Alert(
+                "late_data", "warning", "tank", self.p.tank_id, hour, max(hour, last),
+                f"Tank {self.p.tank_id}: a gauge reading of {iso_ms(r.ts)} arrived after one of {iso_ms(last)}; "
+                "it is kept in dead_letters, not in the stock — check the gauge clock and the link.",
+                {"late_reading_at": iso_ms(r.ts), "watermark": iso_ms(last)}, status_ts=max(hour, last)))
             return out
         if r.level_mm > min(p.reference_height_mm, p.strapping.max_level_mm):
             out.dead_letters.append(DeadLetter.of(

@@ -228,3 +228,22 @@ def test_lab_density_recomputes_a_closed_operation_exactly():
     assert rec["density_previous_15c_kgm3"] == pytest.approx(840.0)
     assert "lab_density_applied" in rec["flags"] and "lab:ship_lab_report:officer-3" in rec["density_source"]
     assert rec["revision"] > closed[0]["revision"]
+
+
+def test_late_tank_reading_is_kept_and_alerted(tmp_path):
+    from operators.meter_events import TankReading
+    from operators.strapping import StrappingTable
+    from operators.tank_inventory import TankParams, TankTracker
+
+    csv = tmp_path / "t.csv"
+    csv.write_text("level_mm,volume_m3\n0,0\n10000,1000\n")
+    tr = TankTracker(TankParams("T-1", StrappingTable.from_csv(csv), 10000, 1000, "diesel", "refined", 835.0))
+
+    def reading(s: int) -> TankReading:
+        return TankReading("T-1", T0 + timedelta(seconds=s), 3000.0, 20.0, 0.0, None, RawEvent("tank", "{}", f"p{s}"))
+
+    tr.on_item(reading(60))
+    out = tr.on_item(reading(30))
+    assert [d.reason.split(":")[0] for d in out.dead_letters] == ["late tank reading"]
+    assert [(a.kind, a.entity_id) for a in out.alerts] == [("late_data", "T-1")]
+    assert out.rows == []
