@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
+from dashboards import cli as dashboards_cli
 from flows import audit_cli, vgm_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
@@ -112,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     add_report_commands(sub, common)
     audit_cli.add_parser(sub, common)
     vgm_cli.add_parsers(sub, common)
+    dashboards_cli.add_parsers(sub, common)
     return p
 
 
