@@ -290,7 +290,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``quaywatch demo``: simulate two discharges with planted faults, run the meters flow, show and report."""
+    """``quaywatch demo``: the fuel campaign through the meters flow (alerts, reports), then a VGM day."""
     from connectors.simulate.campaign import simulate_campaign
 
     cfg = load_config(args.config)
@@ -321,6 +321,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         main(["report", "meter-operation", str(op_id), "--format", "pdf,csv", *common])
     main(["report", "period", "--from", "2026-03-01T00:00:00Z", "--to", "2026-03-02T00:00:00Z", "--every", "none",
           "--format", "csv,pdf", *common])
+    print("\n== Verified gross mass at the weighbridge (the vgm flow; `quaywatch vgm demo` alone)")
+    main(["vgm", "demo", *common])
+    print("== Audit trail")
     main(["audit", "verify", *common])
     print("\nQuery anything yourself, e.g.:\n"
           f"  quaywatch sql \"SELECT * FROM {db}.alerts\" --format json\n"
