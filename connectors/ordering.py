@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import time
+from datetime import UTC, datetime, timedelta
 
 import bytewax.operators as op
 from bytewax.dataflow import Stream
@@ -19,7 +21,14 @@ class _OrderLogic(StatefulBatchLogic[RawEvent, RawEvent, EventTimeOrder]):
         self.state = state
 
     def on_batch(self, values: list[RawEvent]) -> tuple[list[RawEvent], bool]:
-        return self.state.push(values), StatefulBatchLogic.RETAIN
+        return self.state.push(values, time.time()), StatefulBatchLogic.RETAIN
+
+    def notify_at(self) -> datetime | None:
+        # while events are held, look again shortly: a source may have gone idle in the meantime
+        return datetime.now(UTC) + timedelta(seconds=1) if self.state.heap else None
+
+    def on_notify(self) -> tuple[list[RawEvent], bool]:
+        return self.state.tick(time.time()), StatefulBatchLogic.RETAIN
 
     def on_eof(self) -> tuple[list[RawEvent], bool]:
         return self.state.flush(), StatefulBatchLogic.RETAIN
@@ -28,15 +37,16 @@ class _OrderLogic(StatefulBatchLogic[RawEvent, RawEvent, EventTimeOrder]):
         return copy.deepcopy(self.state)
 
 
-def event_time_ordered(step_id: str, up: Stream[RawEvent], topics: tuple[str, ...] = (), idle_batches: int = 20,
-                       max_buffer: int = 200_000) -> Stream[RawEvent]:
+def event_time_ordered(step_id: str, up: Stream[RawEvent], topics: tuple[str, ...] = (), idle_s: float = 5.0,
+                       pending_s: float = 15.0, max_buffer: int = 200_000) -> Stream[RawEvent]:
     """Raw events of several topics/partitions, released in event-time order (one buffer, one worker).
 
     Args:
         step_id: Step id.
         up: Raw events as the broker delivers them.
         topics: Topics expected (each holds the others back at start-up until heard from).
-        idle_batches: A source silent for this many batches no longer holds the others back.
+        idle_s: A source silent this long (wall clock) no longer holds the others back.
+        pending_s: How long expected topics not heard from yet hold the others back at start-up.
         max_buffer: Most events held (the oldest are released beyond it).
 
     Returns:
@@ -46,5 +56,5 @@ def event_time_ordered(step_id: str, up: Stream[RawEvent], topics: tuple[str, ..
     ordered = op.stateful_batch(
         f"{step_id}_buffer", keyed,
         lambda resume: _OrderLogic(resume if resume is not None
-                                   else EventTimeOrder(idle_batches, max_buffer, set(topics))))
+                                   else EventTimeOrder(idle_s, max_buffer, set(topics), pending_s)))
     return op.key_rm(f"{step_id}_out", ordered)

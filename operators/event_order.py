@@ -4,10 +4,13 @@ A replay directory is merged in event time before the flow sees it. A broker is 
 partition is consumed at its own pace, and a small topic (transfer documents) may be read in one poll,
 hours of event time ahead of the meter readings. This buffer releases events in event-time order once
 every *live* source has delivered an event at least as new — the minimum over live sources of their
-latest event time is the watermark. A source that delivered nothing in the last ``idle_batches`` batches
-is idle and does not hold the watermark back, so a quiet topic or a dead partition cannot stop the flow.
-Topics expected but not yet heard from hold everything for the first ``idle_batches`` batches, so a topic
-whose first poll comes late (the documents) is not overtaken at start-up.
+latest event time is the watermark. A source that delivered nothing for ``idle_s`` seconds of *arrival*
+time is idle and does not hold the watermark back, so a quiet topic or a dead partition cannot stop the
+flow. Topics expected but not yet heard from hold everything for ``pending_s`` seconds after the first
+event arrives, so a topic whose first fetch comes late (the documents) is not overtaken at start-up.
+
+Arrival time is the only wall-clock input, and it only decides how long to wait for a broker: the events
+are released in event-time order, and what the flow computes from them depends on event time alone.
 The buffer is bounded: past ``max_buffer`` events the oldest are released anyway.
 
 Events without a readable ``ts`` are released at once (the decoder dead-letters them with the reason).
@@ -51,23 +54,28 @@ class EventTimeOrder:
     """Reorder buffer (plain state, picklable).
 
     Attributes:
-        idle_batches: A source silent for this many batches no longer holds the watermark.
+        idle_s: A source silent this long (arrival time) no longer holds the watermark.
         max_buffer: Most events held; beyond it the oldest are released.
         pending: Topics expected but not heard from yet.
+        pending_s: How long (arrival time, from the first event) expected topics are waited for.
     """
 
-    idle_batches: int = 20
+    idle_s: float = 5.0
     max_buffer: int = 200_000
     pending: set[str] = field(default_factory=set)
+    pending_s: float = 15.0
     heap: list[tuple[str, int, RawEvent]] = field(default_factory=list)
     latest: dict[str, str] = field(default_factory=dict)
-    last_batch: dict[str, int] = field(default_factory=dict)
-    batches: int = 0
+    last_seen: dict[str, float] = field(default_factory=dict)
+    started: float | None = None
+    now: float = 0.0
     seq: int = 0
 
-    def push(self, batch: list[RawEvent]) -> list[RawEvent]:
-        """Add a batch; returns the events now due, in event-time order."""
-        self.batches += 1
+    def push(self, batch: list[RawEvent], now: float) -> list[RawEvent]:
+        """Add a batch that arrived at ``now`` (seconds, any clock); returns the events now due, in order."""
+        self.now = now
+        if self.started is None:
+            self.started = now
         out: list[RawEvent] = []
         for raw in batch:
             key = ts_sort_key(raw.payload)
@@ -77,7 +85,7 @@ class EventTimeOrder:
             src = source_of(raw.position)
             if self.pending:
                 self.pending.discard(src.rsplit("/", 1)[0])
-            self.last_batch[src] = self.batches
+            self.last_seen[src] = now
             if key > self.latest.get(src, ""):
                 self.latest[src] = key
             heapq.heappush(self.heap, (key, self.seq, raw))
@@ -89,11 +97,17 @@ class EventTimeOrder:
         return out
 
     def watermark(self) -> str:
-        """The oldest latest-event time among live sources (``""`` when none, or while waiting for a topic)."""
-        if self.pending and self.batches < self.idle_batches:
+        """The oldest latest-event time among live sources (``""`` while waiting for an expected topic)."""
+        if self.pending and self.started is not None and self.now - self.started < self.pending_s:
             return ""
-        live = [t for s, t in self.latest.items() if self.batches - self.last_batch[s] < self.idle_batches]
-        return min(live) if live else ""
+        live = [t for s, t in self.latest.items() if self.now - self.last_seen[s] < self.idle_s]
+        if not live:  # every source is idle: nothing can hold the buffer back any more
+            return max(self.latest.values(), default="")
+        return min(live)
+
+    def tick(self, now: float) -> list[RawEvent]:
+        """Arrival time passed with no new events: release what the sources that went idle held back."""
+        return self.push([], now)
 
     def flush(self) -> list[RawEvent]:
         """Everything still held, in event-time order (end of input)."""

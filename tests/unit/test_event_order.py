@@ -1,4 +1,4 @@
-"""Event-time reorder buffer for broker input."""
+"""Event-time reorder buffer for broker input (arrival times are given explicitly: a controllable clock)."""
 
 from __future__ import annotations
 
@@ -25,42 +25,45 @@ def test_sort_key_and_source():
 
 
 def test_a_topic_read_ahead_waits_for_the_slower_partitions():
-    o = EventTimeOrder(idle_batches=3)
+    o = EventTimeOrder(idle_s=5.0)
     # the transfers topic is read in one poll, far ahead of the readings
-    out = o.push([ev("transfers", 0, 0, 5), ev("transfers", 0, 1, 50), ev("readings", 0, 0, 1)])
+    out = o.push([ev("transfers", 0, 0, 5), ev("transfers", 0, 1, 50), ev("readings", 0, 0, 1)], now=0.0)
     assert seconds(out) == [1]
-    out = o.push([ev("readings", 0, 1, 3), ev("readings", 0, 2, 6)])
+    out = o.push([ev("readings", 0, 1, 3), ev("readings", 0, 2, 6)], now=1.0)
     assert seconds(out) == [3, 5, 6]  # the open document (5 s) slots in between the readings
-    # transfers is now idle (3 batches without events): the readings alone set the watermark
-    out = o.push([ev("readings", 0, 3, 20)])
-    out += o.push([ev("readings", 0, 4, 55)])
-    assert seconds(out) == [20, 50, 55]
+    out = o.push([ev("readings", 0, 3, 20)], now=2.0)
+    assert seconds(out) == [20]
+    # transfers is idle after 5 s of arrival time; the readings alone set the watermark (50 s is ahead anyway)
+    out = o.push([ev("readings", 0, 4, 55)], now=7.0)
+    assert seconds(out) == [50, 55]
     assert o.flush() == []
 
 
-def test_two_partitions_are_merged_in_time_and_eof_flushes_in_order():
-    o = EventTimeOrder(idle_batches=10)
-    out = o.push([ev("r", 0, 0, 1), ev("r", 0, 1, 4), ev("r", 1, 0, 2)])
+def test_a_silent_partition_holds_back_until_idle_then_tick_releases():
+    o = EventTimeOrder(idle_s=5.0)
+    out = o.push([ev("r", 0, 0, 1), ev("r", 0, 1, 4), ev("r", 1, 0, 2)], now=0.0)
     assert seconds(out) == [1, 2]
-    out = o.push([ev("r", 1, 1, 3), ev("r", 1, 2, 9)])
+    out = o.push([ev("r", 1, 1, 3), ev("r", 1, 2, 9)], now=1.0)
     assert seconds(out) == [3, 4]
-    assert seconds(o.flush()) == [9]
+    assert o.tick(now=3.0) == []  # partition 0 (at 4 s) may still deliver
+    assert seconds(o.tick(now=6.5)) == [9]  # both partitions silent for 5 s: nothing holds 9 s back
+    assert o.flush() == []
 
 
 def test_buffer_is_bounded_and_undated_events_pass_at_once():
-    o = EventTimeOrder(idle_batches=100, max_buffer=2)
-    assert seconds(o.push([ev("b", 0, 0, 1)])) == [1]  # b stays live but silent: it holds the mark at 1 s
-    out = o.push([ev("a", 0, 0, 10), ev("a", 0, 1, 11), ev("a", 0, 2, 12), RawEvent("a", b"{broken", "a/0@3")])
+    o = EventTimeOrder(idle_s=100.0, max_buffer=2)
+    assert seconds(o.push([ev("b", 0, 0, 1)], now=0.0)) == [1]  # b stays live but silent: it holds the mark
+    out = o.push([ev("a", 0, 0, 10), ev("a", 0, 1, 11), ev("a", 0, 2, 12), RawEvent("a", b"{broken", "a/0@3")],
+                 now=1.0)
     assert out[0].payload == b"{broken"
     assert seconds(out[1:]) == [10]  # beyond max_buffer the oldest goes although b holds the mark
     assert seconds(o.flush()) == [11, 12]
 
 
 def test_an_expected_topic_heard_late_is_not_overtaken_at_start_up():
-    o = EventTimeOrder(idle_batches=3, pending={"transfers", "lab"})
-    assert o.push([ev("readings", 0, 0, 1), ev("readings", 0, 1, 2)]) == []  # waiting for transfers and lab
-    assert o.push([ev("transfers", 0, 0, 0), ev("readings", 0, 2, 3)]) == []  # still waiting for lab
-    # third batch: lab never came and no longer holds the mark; transfers (0 s) does until it is idle
-    assert seconds(o.push([ev("readings", 0, 3, 4)])) == [0]
-    assert o.push([ev("readings", 0, 4, 5)]) == []
-    assert seconds(o.push([ev("readings", 0, 5, 6)])) == [1, 2, 3, 4, 5, 6]
+    o = EventTimeOrder(idle_s=5.0, pending={"transfers", "lab"}, pending_s=10.0)
+    assert o.push([ev("readings", 0, 0, 1), ev("readings", 0, 1, 2)], now=0.0) == []  # waiting for both
+    assert o.push([ev("transfers", 0, 0, 0), ev("readings", 0, 2, 3)], now=4.0) == []  # still waiting for lab
+    assert o.push([ev("readings", 0, 3, 4)], now=8.0) == []  # lab is waited for 10 s
+    # lab never came; transfers (0 s) went idle 5 s after it delivered: the readings alone set the mark
+    assert seconds(o.push([ev("readings", 0, 4, 5)], now=10.0)) == [0, 1, 2, 3, 4, 5]
