@@ -1,4 +1,4 @@
-"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate."""
+"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, ocr."""
 
 from __future__ import annotations
 
@@ -93,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.set_defaults(func=cmd_simulate)
+
+    from flows.ocr_cli import add_parser as add_ocr
+
+    add_ocr(sub)
     return p
 
 
