@@ -99,10 +99,13 @@ def test_kafka_frames_with_headers(replay, kafka_broker, warehouse, chdb_dsn, tm
     out, truths = replay
     client, db = warehouse
     cfg = site(db, tmp_path / "archive")
+    # topics of this test only: the broker is shared by the session
+    names = {"gate_frames": "gatetest.frames", "gate_passages": "gatetest.passages", "dead_letters": "gatetest.dead"}
+    cfg = replace(cfg, kafka=replace(cfg.kafka, topics={**cfg.kafka.topics, **names}))
     topic = cfg.kafka.topic("gate.frames")
     admin = AdminClient({"bootstrap.servers": kafka_broker})
     for f in admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1)
-                                  for t in (topic, "quaywatch.gate.passages", "quaywatch.dead_letters")]).values():
+                                  for t in names.values()]).values():
         f.result(timeout=10)
     producer = Producer({"bootstrap.servers": kafka_broker})
     sent = 0
@@ -127,7 +130,7 @@ def test_kafka_frames_with_headers(replay, kafka_broker, warehouse, chdb_dsn, tm
 
     c = Consumer({"bootstrap.servers": kafka_broker, "group.id": "t", "auto.offset.reset": "earliest",
                   "session.timeout.ms": 6000, "fetch.wait.max.ms": 10})
-    c.subscribe(["quaywatch.gate.passages"])
+    c.subscribe([names["gate_passages"]])
     got: list[dict] = []
     deadline = time.monotonic() + 20
     while len(got) < 2 and time.monotonic() < deadline:
