@@ -85,13 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_correct)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters",))
+    s.add_argument("what", choices=("meters", "gate"))
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--start", default="2026-03-01T06:00:00Z", help="discharge start (ISO 8601)")
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
+    s.add_argument("--passages", type=int, default=10, help="gate: truck passages to generate (4 frames each)")
     s.set_defaults(func=cmd_simulate)
 
     from flows.ocr_cli import add_parser as add_ocr
@@ -217,7 +218,13 @@ def _f(case: dict[str, Any], name: str, default: float | None = None) -> float:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """``quaywatch simulate meters --out DIR``."""
+    """``quaywatch simulate meters|gate --out DIR``."""
+    if args.what == "gate":
+        from connectors.simulate.gate_scenes import write_replay
+
+        write_replay(args.out, args.passages, seed=args.seed)
+        print(f"wrote {args.out} (gate.frames/, truth.jsonl)", file=sys.stderr)
+        return 0
     from connectors.simulate.meters import DischargeScenario, simulate_discharge, simulate_readings_file
 
     cfg = load_config(args.config)

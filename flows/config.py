@@ -118,6 +118,7 @@ class GateConfig:
         threads: CPU threads the engine may use.
         det_max_side: Longest side of the downscaled frame the text detector sees.
         passage_gap_s: Without a ``passage_id``, frames of one lane further apart than this start a new passage.
+        plate_min_confidence: Least OCR confidence of a plate accepted from a single frame (else two must agree).
         max_frames_per_passage: Bound of the per-lane state.
         plate_cameras: Cameras that see the tractor's plate.
         trailer_plate_cameras: Cameras that see the trailer's plate.
@@ -131,6 +132,7 @@ class GateConfig:
     threads: int = 2
     det_max_side: int = 640
     passage_gap_s: float = 10.0
+    plate_min_confidence: float = 0.9
     max_frames_per_passage: int = 64
     plate_cameras: tuple[str, ...] = ("lpr",)
     trailer_plate_cameras: tuple[str, ...] = ("rear",)
@@ -318,6 +320,7 @@ def _gate(raw: Mapping[str, Any]) -> GateConfig:
         threads=int(raw.get("threads", d.threads)),
         det_max_side=int(raw.get("det_max_side", d.det_max_side)),
         passage_gap_s=gap,
+        plate_min_confidence=float(raw.get("plate_min_confidence", d.plate_min_confidence)),
         max_frames_per_passage=int(raw.get("max_frames_per_passage", d.max_frames_per_passage)),
         plate_cameras=tuple(str(c) for c in raw.get("plate_cameras", d.plate_cameras)),
         trailer_plate_cameras=tuple(str(c) for c in raw.get("trailer_plate_cameras", d.trailer_plate_cameras)),

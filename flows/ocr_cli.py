@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,26 @@ def add_parser(sub: Any) -> None:
                    help="camera id of the images (once for all, or once per image in order); decides which "
                         "fields a camera can see (e.g. lpr: plate, rear: trailer plate and seal); default: all")
     o.set_defaults(func=cmd_ocr)
+
+    a = sub.add_parser("archive", help="frame archive: apply the retention policy")
+    a.add_argument("action", choices=("purge",))
+    a.add_argument("--config", type=Path, help="site TOML (default: $QUAYWATCH_CONFIG or the demo site)")
+    a.add_argument("--archive-dir", type=Path, help="archive directory (default: gate.archive_dir)")
+    a.add_argument("--now", help="purge relative to this instant (ISO 8601; default: the current time)")
+    a.set_defaults(func=cmd_archive)
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    """``quaywatch archive purge``: delete frames older than ``gate.retention_days`` (by event time)."""
+    from connectors.archive import FrameArchive
+    from operators.events import parse_ts
+
+    cfg = load_config(args.config)
+    root = args.archive_dir or (Path(cfg.gate.archive_dir) if cfg.gate.archive_dir else Path(".quaywatch/archive"))
+    now = parse_ts(args.now, "--now") if args.now else datetime.now(UTC)
+    removed = FrameArchive(root, cfg.gate.retention_days).purge(now)
+    print(f"{root}: removed {removed} frame(s) older than {cfg.gate.retention_days} days before {now.isoformat()}")
+    return 0
 
 
 def _human(obj: dict[str, Any]) -> str:
@@ -73,7 +94,8 @@ def cmd_ocr(args: argparse.Namespace) -> int:
             obj = frame_json(read, str(path))
             print(json.dumps(obj, ensure_ascii=False) if args.json else _human(obj), flush=True)
     if args.passage and reads:
-        obj = passage_json(fuse(reads), [f for f, _r in reads], (time.perf_counter() - t0) * 1000.0)
+        fused = fuse(reads, cfg.gate.plate_min_confidence)
+        obj = passage_json(fused, [f for f, _r in reads], (time.perf_counter() - t0) * 1000.0)
         print(json.dumps(obj, ensure_ascii=False) if args.json else _human(obj))
     return 1 if failed else 0
 

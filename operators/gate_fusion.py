@@ -1,8 +1,10 @@
 """Fusing the frames of one passage into one record by voting.
 
 A field is accepted when it validates (container: ISO 6346 check digit; size/type: the code table) or when
-at least two independent reads (frames) agree (a plate validates by the grammar, unless a letter had to
-be taken from a digit that looks like two letters, ``8`` or ``0``: that read needs a second one).
+at least two independent reads (frames) agree. The plate grammar is a weak check (a dropped digit or a
+swapped letter often still makes a plate), so a single plate read validates only when its confidence is at
+least ``plate_min_confidence``, its groups were separated in the OCR text, and no letter had to be taken
+from a digit that looks like two letters (``8``: B/S, ``0``: O/D); any other plate needs a second read.
 Otherwise the field is ``None`` and the passage is marked for manual review. Two different candidates
 with the same support are a conflict: the field is ``None`` and the passage goes to review; a wrong read
 is never chosen by a coin toss.
@@ -18,9 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from operators.ocr.reader import FrameRead
+from operators.plates import PlateCandidate
 from operators.size_type import decode
 
 SUBSTITUTION_PENALTY = 0.8
+PLATE_MIN_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -106,21 +110,26 @@ def _containers(reads: Sequence[tuple[str, FrameRead]], reasons: list[str]) -> F
     return Field(tuple(accepted), confs[0], tuple(frames))
 
 
-def fuse(reads: Sequence[tuple[str, FrameRead]]) -> FusedPassage:
+def _plate_alone(p: PlateCandidate, min_conf: float) -> bool:
+    return not p.ambiguous and p.spaced and p.confidence >= min_conf
+
+
+def fuse(reads: Sequence[tuple[str, FrameRead]], plate_min_confidence: float = PLATE_MIN_CONFIDENCE) -> FusedPassage:
     """Fuse ``(frame_key, read)`` pairs of one passage.
 
     Args:
         reads: The passage's frames, each with its archive key.
+        plate_min_confidence: Least OCR confidence of a plate read that is accepted without a second read.
 
     Returns:
         The fused record, with the review flag and the reasons.
     """
     reasons: list[str] = []
     plate = _vote("plate", [(r.plate.plate, f, r.plate.confidence * SUBSTITUTION_PENALTY ** r.plate.substitutions,
-                             not r.plate.ambiguous) for f, r in reads if r.plate], reasons)
+                             _plate_alone(r.plate, plate_min_confidence)) for f, r in reads if r.plate], reasons)
     trailer = _vote("trailer_plate", [
         (r.trailer_plate.plate, f, r.trailer_plate.confidence * SUBSTITUTION_PENALTY ** r.trailer_plate.substitutions,
-         not r.trailer_plate.ambiguous) for f, r in reads if r.trailer_plate], reasons)
+         _plate_alone(r.trailer_plate, plate_min_confidence)) for f, r in reads if r.trailer_plate], reasons)
     st = _vote("size_type", [(r.size_type.code, f, r.size_type_confidence, True) for f, r in reads if r.size_type],
                reasons)
     containers = _containers(reads, reasons)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from operators.events import ms_from_ts
-from operators.gate_fusion import FusedPassage, fuse
+from operators.gate_fusion import PLATE_MIN_CONFIDENCE, FusedPassage, fuse
 from operators.ocr.reader import FrameRead
 
 
@@ -72,10 +72,13 @@ class LanePassages:
         gap_s: Frames further apart than this (event time) start a new passage when there is no passage id.
         max_frames: Most frames one passage holds before it is closed.
         keep_closed: How many closed passages are remembered for late frames.
+        plate_min_confidence: See :func:`operators.gate_fusion.fuse`.
     """
 
-    def __init__(self, gap_s: float = 10.0, max_frames: int = 64, keep_closed: int = 16) -> None:
+    def __init__(self, gap_s: float = 10.0, max_frames: int = 64, keep_closed: int = 16,
+                 plate_min_confidence: float = PLATE_MIN_CONFIDENCE) -> None:
         self.gap = timedelta(seconds=gap_s)
+        self.plate_min_confidence = plate_min_confidence
         self.max_frames = max_frames
         self.keep_closed = keep_closed
         self.open: OpenPassage | None = None
@@ -117,7 +120,7 @@ class LanePassages:
             return []
         late.frames.append((key, meta, read))
         late.edition += 1
-        return [ClosedPassage(late, fuse([(k, r) for k, _m, r in late.frames]))]
+        return [ClosedPassage(late, fuse([(k, r) for k, _m, r in late.frames], self.plate_min_confidence))]
 
     def on_frame(self, key: str, meta: FrameMeta, read: FrameRead) -> tuple[str, list[ClosedPassage]]:
         """Assign and add a frame in one step; returns its passage id and the passages closed."""
@@ -135,4 +138,4 @@ class LanePassages:
         self.closed[p.passage_id] = p
         while len(self.closed) > self.keep_closed:
             self.closed.popitem(last=False)
-        return ClosedPassage(p, fuse([(k, r) for k, _m, r in p.frames]))
+        return ClosedPassage(p, fuse([(k, r) for k, _m, r in p.frames], self.plate_min_confidence))

@@ -40,12 +40,15 @@ class PlateCandidate:
         confidence: OCR confidence of the text.
         ambiguous: A letter was taken from a digit that looks like two letters (``8``: B or S, ``0``: O or D),
             so the read needs a second agreeing read before it is accepted.
+        spaced: The OCR text separates province, letters and digits exactly where the plate does (a read that
+            ran groups together may have lost or gained a character, e.g. ``29 DG716`` for ``29 DG 7167``).
     """
 
     plate: str
     substitutions: int
     confidence: float
     ambiguous: bool = False
+    spaced: bool = True
 
 
 def is_valid_plate(plate: str) -> bool:
@@ -100,9 +103,20 @@ def read_plate(text: str, confidence: float = 1.0) -> PlateCandidate | None:
     Returns:
         The best candidate (fewest substitutions, then fewest skipped characters).
     """
-    compact = re.sub(r"[^0-9A-Z]", "", normalise_text(text))
+    norm = normalise_text(text)
+    compact = re.sub(r"[^0-9A-Z]", "", norm)
+    # for each character of ``compact``: whether a separator precedes it in the text
+    gap_before: list[bool] = []
+    prev_sep = True
+    for ch in norm:
+        if ch.isascii() and ch.isalnum():
+            gap_before.append(prev_sep)
+            prev_sep = False
+        else:
+            prev_sep = True
     scored: dict[str, tuple[int, int]] = {}
     ambiguous: dict[str, bool] = {}
+    spaced: dict[str, bool] = {}
     for lead in range(3):
         for trail in range(2):
             core = compact[lead : len(compact) - trail]
@@ -122,10 +136,11 @@ def read_plate(text: str, confidence: float = 1.0) -> PlateCandidate | None:
                 if plate not in scored or rank < scored[plate]:
                     scored[plate] = rank
                     ambiguous[plate] = any(c in _AMBIGUOUS_DIGITS for c in core[2 : 2 + n_letters])
+                    spaced[plate] = gap_before[lead + 2] and gap_before[lead + 2 + n_letters]
     if not scored:
         return None
     best_rank = min(scored.values())
     best = [p for p, r in scored.items() if r == best_rank]
     if len(best) != 1:
         return None
-    return PlateCandidate(best[0], best_rank[0], confidence, ambiguous[best[0]])
+    return PlateCandidate(best[0], best_rank[0], confidence, ambiguous[best[0]], spaced[best[0]])

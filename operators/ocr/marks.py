@@ -2,7 +2,7 @@
 
 Both are cheap OpenCV detectors (``shared/research/ocr.md`` §7): the placard is a convex quadrilateral whose
 corners sit at the mid-points of its bounding box (a square turned 45°) and fills about half of that box;
-the seal is a small saturated blob, of another hue than the door, in the handle region of the rear camera.
+the seal is a small saturated blob, far from the door's colour, in the handle region of the rear camera.
 The seal detector is a review signal, not proof: it answers ``None`` when the region is too dark to tell.
 """
 
@@ -69,13 +69,14 @@ def detect_placard(image: np.ndarray, work_width: int = 960) -> Mark:
     return Mark(False, 0.7)
 
 
-def detect_seal(image: np.ndarray, roi: Roi, min_brightness: float = 45.0) -> Mark:
+def detect_seal(image: np.ndarray, roi: Roi, min_brightness: float = 45.0, min_distance: float = 60.0) -> Mark:
     """Whether a seal hangs at the door handles inside ``roi``.
 
     Args:
         image: BGR frame of the rear camera.
         roi: Handle region, fractions of the frame.
         min_brightness: Below this mean V (0–255) the region is too dark to tell.
+        min_distance: Least CIELAB distance (OpenCV 8-bit scale) between a seal pixel and the door's colour.
 
     Returns:
         ``present`` True/False, or ``None`` when the camera cannot tell.
@@ -88,12 +89,12 @@ def detect_seal(image: np.ndarray, roi: Roi, min_brightness: float = 45.0) -> Ma
     hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
     if float(hsv[:, :, 2].mean()) < min_brightness:
         return Mark(None, 0.0)
-    hue, sat, val = hsv[:, :, 0].astype(np.int16), hsv[:, :, 1], hsv[:, :, 2]
-    door_hue = int(np.median(hue))
-    door_sat = float(np.median(sat))  # a door of a saturated colour: only other hues count
-    dh = np.abs(hue - door_hue)
-    dh = np.minimum(dh, 180 - dh)
-    mask = ((sat > 120) & (val > 90) & ((dh > 12) | (door_sat < 60))).astype(np.uint8)
+    # the seal is a small saturated blob far from the door's colour (CIELAB distance; a hue test alone
+    # misses red and orange seals on red and brown doors)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB).astype(np.float32)
+    door = np.median(lab.reshape(-1, 3), axis=0)
+    distance = np.linalg.norm(lab - door, axis=2)
+    mask = ((hsv[:, :, 1] > 100) & (hsv[:, :, 2] > 80) & (distance > min_distance)).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, _lab, stats, _cent = cv2.connectedComponentsWithStats(mask)
     area = crop.shape[0] * crop.shape[1]

@@ -27,11 +27,11 @@ def _valid_rival() -> str:
     raise AssertionError("no rival")
 
 
-def read(camera="left", plate=None, subs=0, ambiguous=False, trailer=None, codes=(), size_type=None, placard=False,
-         seal=None):
+def read(camera="left", plate=None, subs=0, ambiguous=False, conf=0.9, spaced=True, trailer=None, codes=(),
+         size_type=None, placard=False, seal=None):
     return FrameRead(
         camera_id=camera,
-        plate=PlateCandidate(plate, subs, 0.9, ambiguous) if plate else None,
+        plate=PlateCandidate(plate, subs, conf, ambiguous, spaced) if plate else None,
         trailer_plate=PlateCandidate(trailer, 0, 0.9) if trailer else None,
         containers=tuple(ContainerCandidate(c, 0, True, 0.9) for c in codes),
         rejected_codes=(), size_type=decode(size_type) if size_type else None, size_type_confidence=0.9,
@@ -70,6 +70,18 @@ def test_unambiguous_substitution_validates_alone():
     assert f.plate.value == "64 I 64730"
     # one substitution: confidence 0.9 * 0.8
     assert f.plate.confidence == 0.72
+
+
+def test_single_plate_read_needs_confidence_and_spacing():
+    low = fuse([("a", read("lpr", plate="29 DG 716", conf=0.85)), ("b", read("left", codes=[CODE]))])
+    assert low.plate.value is None and low.review
+    run_together = fuse([("a", read("lpr", plate="29 DG 716", conf=0.95, spaced=False)),
+                         ("b", read("left", codes=[CODE]))])
+    assert run_together.plate.value is None
+    confirmed = fuse([("a", read("lpr", plate="29 DG 716", conf=0.5)), ("b", read("lpr", plate="29 DG 716", conf=0.5)),
+                      ("c", read("left", codes=[CODE]))])
+    assert confirmed.plate.value == "29 DG 716"
+    assert confirmed.plate.confidence == 0.75  # 1 - 0.5 * 0.5
 
 
 def test_conflicting_plates_give_none_and_review():

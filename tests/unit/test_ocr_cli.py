@@ -56,3 +56,23 @@ def test_truncated_image_is_an_error(tmp_path, passage, capsys):
     assert main(["ocr", str(bad), "--json"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "truncated" in captured.err
+
+
+def test_archive_purge_applies_the_retention(tmp_path, capsys):
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.archive import FrameArchive
+
+    a = FrameArchive(tmp_path, 365)
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    old = a.put(b"old frame", now - timedelta(days=400))
+    new = a.put(b"new frame", now - timedelta(days=10))
+    assert main(["archive", "purge", "--archive-dir", str(tmp_path), "--now", "2027-06-01T00:00:00Z"]) == 0
+    assert "removed 1 frame" in capsys.readouterr().out
+    assert not a.path(old).exists() and a.path(new).exists()
+
+
+def test_simulate_gate_writes_a_replay(tmp_path):
+    assert main(["simulate", "gate", "--out", str(tmp_path), "--passages", "1", "--seed", "3"]) == 0
+    assert len(list((tmp_path / "gate.frames").glob("*.jpg"))) == 4
+    assert len((tmp_path / "truth.jsonl").read_text().splitlines()) == 1

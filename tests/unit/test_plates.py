@@ -54,3 +54,10 @@ def test_one_read_as_i_is_not_ambiguous():
     cand = read_plate("64 1 64730")
     assert cand is not None and cand.plate == "64 I 64730" and cand.substitutions == 1 and not cand.ambiguous
     assert not read_plate("34 ABC 123").ambiguous
+
+
+@pytest.mark.parametrize(("text", "spaced"), [("29 DG 7167", True), ("TR 29 DG 7167", True), ("29 DG7167", False),
+                                              ("29DG 7167", False), ("29DG7167", False)])
+def test_spacing_of_the_groups_is_recorded(text, spaced):
+    cand = read_plate(text)
+    assert cand is not None and cand.plate == "29 DG 7167" and cand.spaced is spaced
