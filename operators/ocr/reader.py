@@ -231,6 +231,13 @@ def read_frame(engine: OcrEngine, image: np.ndarray, camera_id: str = "", roles:
             inner = box_interior(near)
             retry.append((prefix, ln, inner if inner is not None else remove_check_box(near)))
         elif _code_like(ln.text):
+            # the line ran into the check-digit box ("GESU 602197 BJ"): read the box at its right end alone
+            head = owner_serial_prefix(" ".join(ln.text.split()[:2]))
+            b = ln.box
+            inner = box_interior(_crop(image, TextBox(max(b.x0, b.x1 - round(1.8 * b.height)), b.y0, b.x1, b.y1),
+                                       0.1, 0.25)) if head else None
+            if head and inner is not None:
+                retry.append((head, ln, inner))
             retry.append(("", ln, remove_check_box(_crop(image, ln.box))))
     if retry:
         for (prefix, ln, _crop_img), (text, conf) in zip(retry, engine.recognize([r[2] for r in retry]), strict=True):

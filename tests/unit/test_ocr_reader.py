@@ -87,3 +87,14 @@ def test_box_interior_returns_the_digit_without_the_box():
 
 def test_no_box_gives_none():
     assert box_interior(np.full((40, 40, 3), 90, np.uint8)) is None
+
+
+def test_check_digit_box_read_into_the_line_is_read_alone():
+    frame = np.full((540, 960, 3), 60, np.uint8)
+    cv2.rectangle(frame, (352, 104), (386, 136), (240, 240, 240), 3)  # the box at the right end of the line
+    eng = FakeEngine(BOXES[:1], [[("CSQU 305438 BJ", 0.8)], [("3", 0.9), ("CSQU 305438 BJ", 0.8)]])
+    r = read_frame(eng, frame, det_max_side=960)  # the fake's boxes are in frame pixels
+    assert [c.code for c in r.containers] == ["CSQU3054383"]
+    assert eng.calls == [1, 2]
+    wrong = FakeEngine(BOXES[:1], [[("CSQU 305438 BJ", 0.8)], [("8", 0.9), ("CSQU 305438 BJ", 0.8)]])
+    assert read_frame(wrong, frame, det_max_side=960).containers == ()
