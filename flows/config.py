@@ -118,7 +118,8 @@ class GateConfig:
         threads: CPU threads the engine may use.
         det_max_side: Longest side of the downscaled frame the text detector sees.
         passage_gap_s: Without a ``passage_id``, frames of one lane further apart than this start a new passage.
-        plate_min_confidence: Least OCR confidence of a plate accepted from a single frame (else two must agree).
+        plate_min_confidence: Per engine, the least OCR confidence of a plate accepted from a single frame (else
+            two frames must agree); above 1 means never.
         max_frames_per_passage: Bound of the per-lane state.
         plate_cameras: Cameras that see the tractor's plate.
         trailer_plate_cameras: Cameras that see the trailer's plate.
@@ -132,7 +133,7 @@ class GateConfig:
     threads: int = 2
     det_max_side: int = 640
     passage_gap_s: float = 10.0
-    plate_min_confidence: float = 0.9
+    plate_min_confidence: Mapping[str, float] = field(default_factory=lambda: {"rapidocr": 0.85, "easyocr": 1.01})
     max_frames_per_passage: int = 64
     plate_cameras: tuple[str, ...] = ("lpr",)
     trailer_plate_cameras: tuple[str, ...] = ("rear",)
@@ -141,6 +142,10 @@ class GateConfig:
     rois: Mapping[str, tuple[tuple[float, float, float, float], ...]] = field(default_factory=dict)
     archive_dir: str = ""
     retention_days: int = 365
+
+    def plate_confidence(self, engine: str | None = None) -> float:
+        """Single-frame plate threshold of an engine (the configured one by default)."""
+        return self.plate_min_confidence.get(engine or self.engine, 1.01)
 
 
 @dataclass(frozen=True)
@@ -320,7 +325,8 @@ def _gate(raw: Mapping[str, Any]) -> GateConfig:
         threads=int(raw.get("threads", d.threads)),
         det_max_side=int(raw.get("det_max_side", d.det_max_side)),
         passage_gap_s=gap,
-        plate_min_confidence=float(raw.get("plate_min_confidence", d.plate_min_confidence)),
+        plate_min_confidence={**d.plate_min_confidence, **{str(k): float(v) for k, v in
+                                                             raw.get("plate_min_confidence", {}).items()}},
         max_frames_per_passage=int(raw.get("max_frames_per_passage", d.max_frames_per_passage)),
         plate_cameras=tuple(str(c) for c in raw.get("plate_cameras", d.plate_cameras)),
         trailer_plate_cameras=tuple(str(c) for c in raw.get("trailer_plate_cameras", d.trailer_plate_cameras)),

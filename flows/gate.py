@@ -112,7 +112,7 @@ class _LaneLogic(StatefulLogic[ReadFrame, tuple[str, Any], LanePassages]):
     def __init__(self, resume: LanePassages | None, cfg: Config) -> None:
         g = cfg.gate
         self.lanes = resume or LanePassages(g.passage_gap_s, g.max_frames_per_passage,
-                                            plate_min_confidence=g.plate_min_confidence)
+                                            plate_min_confidence=g.plate_confidence())
         self.gap = timedelta(seconds=g.passage_gap_s)
         self.engine = g.engine
         self.deadline: datetime | None = None

@@ -94,7 +94,7 @@ def cmd_ocr(args: argparse.Namespace) -> int:
             obj = frame_json(read, str(path))
             print(json.dumps(obj, ensure_ascii=False) if args.json else _human(obj), flush=True)
     if args.passage and reads:
-        fused = fuse(reads, cfg.gate.plate_min_confidence)
+        fused = fuse(reads, cfg.gate.plate_confidence(args.engine))
         obj = passage_json(fused, [f for f, _r in reads], (time.perf_counter() - t0) * 1000.0)
         print(json.dumps(obj, ensure_ascii=False) if args.json else _human(obj))
     return 1 if failed else 0

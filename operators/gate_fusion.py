@@ -2,9 +2,11 @@
 
 A field is accepted when it validates (container: ISO 6346 check digit; size/type: the code table) or when
 at least two independent reads (frames) agree. The plate grammar is a weak check (a dropped digit or a
-swapped letter often still makes a plate), so a single plate read validates only when its confidence is at
-least ``plate_min_confidence``, its groups were separated in the OCR text, and no letter had to be taken
-from a digit that looks like two letters (``8``: B/S, ``0``: O/D); any other plate needs a second read.
+swapped letter often still makes a plate), so a single frame's plate validates only when its confidence is
+at least ``plate_min_confidence`` (per engine: EasyOCR repeats its confusions with high confidence, so its
+default never accepts a single frame), no letter had to be taken from a digit that looks like two letters
+(``8``: B/S, ``0``: O/D), and either its groups were separated in the OCR text or the confirming second read
+of its crop agreed; any other plate needs a second frame.
 Otherwise the field is ``None`` and the passage is marked for manual review. Two different candidates
 with the same support are a conflict: the field is ``None`` and the passage goes to review; a wrong read
 is never chosen by a coin toss.
@@ -24,7 +26,7 @@ from operators.plates import PlateCandidate
 from operators.size_type import decode
 
 SUBSTITUTION_PENALTY = 0.8
-PLATE_MIN_CONFIDENCE = 0.9
+PLATE_MIN_CONFIDENCE = 0.85
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _containers(reads: Sequence[tuple[str, FrameRead]], reasons: list[str]) -> F
 
 
 def _plate_alone(p: PlateCandidate, min_conf: float) -> bool:
-    return not p.ambiguous and p.spaced and p.confidence >= min_conf
+    return not p.ambiguous and p.confidence >= min_conf and (p.confirmed or p.spaced)
 
 
 def fuse(reads: Sequence[tuple[str, FrameRead]], plate_min_confidence: float = PLATE_MIN_CONFIDENCE) -> FusedPassage:

@@ -42,6 +42,7 @@ class PlateCandidate:
             so the read needs a second agreeing read before it is accepted.
         spaced: The OCR text separates province, letters and digits exactly where the plate does (a read that
             ran groups together may have lost or gained a character, e.g. ``29 DG716`` for ``29 DG 7167``).
+        confirmed: A second read of the same plate from a differently prepared crop gave the same plate.
     """
 
     plate: str
@@ -49,6 +50,7 @@ class PlateCandidate:
     confidence: float
     ambiguous: bool = False
     spaced: bool = True
+    confirmed: bool = False
 
 
 def is_valid_plate(plate: str) -> bool:

@@ -2,7 +2,8 @@
 
 1. The detector runs on the frame downscaled to ``det_max_side`` (or on configured regions of interest).
 2. Boxes are mapped back and the crops are cut from the **full-resolution** frame and recognised in one batch.
-3. Every line goes through the reading rules: ISO 6346 (mandatory check digit), size/type, plate grammar.
+3. Every line goes through the reading rules: ISO 6346 (mandatory check digit), size/type, plate grammar; the
+   chosen plate is read a second time from a differently prepared crop, and agreement marks it confirmed.
 4. Second pass, also batched: a line holding owner code + serial but no check digit gets its boxed check digit
    read on its own (the crop right of the line, box erased); a code-like line that failed is read again with
    the check-digit box erased.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -181,8 +182,18 @@ def _detect(engine: OcrEngine, image: np.ndarray, det_max_side: int, rois: Seque
             if scale < 1 else part
         for b in engine.detect(small):
             fb = b.scaled(1 / scale)
-            boxes.append(TextBox(fb.x0 + x0, fb.y0 + y0, fb.x1 + x0, fb.y1 + y0, b.score))
+            boxes.append(TextBox(max(0, fb.x0 + x0), max(0, fb.y0 + y0), min(w, fb.x1 + x0), min(h, fb.y1 + y0),
+                                 b.score))
     return [b for b in boxes if b.height >= 8 and b.x1 - b.x0 >= 8]
+
+
+def plate_variant(crop: np.ndarray) -> np.ndarray:
+    """The plate crop prepared differently for a confirming read: contrast-equalised grey, enlarged 1.5x."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    eq = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4)).apply(gray)
+    big = cv2.resize(eq, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
+    out: np.ndarray = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
+    return out
 
 
 def _code_like(text: str) -> bool:
@@ -264,11 +275,16 @@ def read_frame(engine: OcrEngine, image: np.ndarray, camera_id: str = "", roles:
     sees_plate = camera_id == "" or camera_id in roles.plate
     sees_trailer = camera_id in roles.trailer_plate
     if sees_plate or sees_trailer:
-        plates = [p for ln in lines if not _code_like(ln.text) and (p := read_plate(ln.text, ln.confidence))]
-        if plates:
-            plates.sort(key=lambda p: (p.substitutions, -p.confidence))
-            best = plates[0]
-            if all(p.plate == best.plate for p in plates if p.substitutions == best.substitutions):
+        found = [(p, ln) for ln in lines if not _code_like(ln.text) and (p := read_plate(ln.text, ln.confidence))]
+        if found:
+            found.sort(key=lambda pl: (pl[0].substitutions, -pl[0].confidence))
+            best, best_line = found[0]
+            crop = _crop(image, best_line.box, 0.1, 0.15)
+            if all(p.plate == best.plate for p, _ln in found if p.substitutions == best.substitutions) and crop.size:
+                # a second read of the plate from a differently prepared crop: agreement confirms it
+                ((text2, conf2),) = engine.recognize([plate_variant(crop)])
+                again = read_plate(text2, conf2)
+                best = replace(best, confirmed=again is not None and again.plate == best.plate)
                 plate, trailer = (best, None) if sees_plate else (None, best)
 
     seal_roi = roles.seal.get(camera_id) if camera_id else None

@@ -16,6 +16,7 @@ def test_demo_site_gate_section():
     assert g.seal_rois["rear"] == (0.50, 0.42, 0.72, 0.62)
     assert g.plate_cameras == ("lpr",) and g.trailer_plate_cameras == ("rear",)
     assert load_config(environ={}).kafka.topic("gate.frames") == "quaywatch.gate.frames"
+    assert g.plate_confidence() == 0.85 and g.plate_confidence("easyocr") > 1
 
 
 def test_defaults_without_a_gate_section(tmp_path: Path):
@@ -28,6 +29,8 @@ def test_environment_overrides():
     cfg = load_config(environ={"QUAYWATCH__GATE__ENGINE": "easyocr", "QUAYWATCH__GATE__PASSAGE_GAP_S": "4.5",
                                "QUAYWATCH__GATE__RETENTION_DAYS": "400"})
     assert (cfg.gate.engine, cfg.gate.passage_gap_s, cfg.gate.retention_days) == ("easyocr", 4.5, 400)
+    assert load_config(environ={"QUAYWATCH__GATE__PLATE_MIN_CONFIDENCE__EASYOCR": "0.95"}).gate.plate_confidence(
+        "easyocr") == 0.95
 
 
 @pytest.mark.parametrize(("text", "match"), [

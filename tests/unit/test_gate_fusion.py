@@ -27,11 +27,11 @@ def _valid_rival() -> str:
     raise AssertionError("no rival")
 
 
-def read(camera="left", plate=None, subs=0, ambiguous=False, conf=0.9, spaced=True, trailer=None, codes=(),
-         size_type=None, placard=False, seal=None):
+def read(camera="left", plate=None, subs=0, ambiguous=False, conf=0.9, spaced=True, confirmed=False, trailer=None,
+         codes=(), size_type=None, placard=False, seal=None):
     return FrameRead(
         camera_id=camera,
-        plate=PlateCandidate(plate, subs, conf, ambiguous, spaced) if plate else None,
+        plate=PlateCandidate(plate, subs, conf, ambiguous, spaced, confirmed) if plate else None,
         trailer_plate=PlateCandidate(trailer, 0, 0.9) if trailer else None,
         containers=tuple(ContainerCandidate(c, 0, True, 0.9) for c in codes),
         rejected_codes=(), size_type=decode(size_type) if size_type else None, size_type_confidence=0.9,
@@ -73,11 +73,24 @@ def test_unambiguous_substitution_validates_alone():
 
 
 def test_single_plate_read_needs_confidence_and_spacing():
-    low = fuse([("a", read("lpr", plate="29 DG 716", conf=0.85)), ("b", read("left", codes=[CODE]))])
+    low = fuse([("a", read("lpr", plate="29 DG 716", conf=0.8)), ("b", read("left", codes=[CODE]))])
     assert low.plate.value is None and low.review
     run_together = fuse([("a", read("lpr", plate="29 DG 716", conf=0.95, spaced=False)),
                          ("b", read("left", codes=[CODE]))])
     assert run_together.plate.value is None
+    confirmed_read = fuse([("a", read("lpr", plate="29 DG 716", conf=0.9, spaced=False, confirmed=True)),
+                           ("b", read("left", codes=[CODE]))])
+    assert confirmed_read.plate.value == "29 DG 716"
+    # a confirming read does not make up for a low confidence (EasyOCR repeats its own confusions)
+    confirmed_low = fuse([("a", read("lpr", plate="15 AOL 503", conf=0.8, confirmed=True)),
+                          ("b", read("left", codes=[CODE]))])
+    assert confirmed_low.plate.value is None
+    never = fuse([("a", read("lpr", plate="34 ABC 123", conf=0.99, confirmed=True)), ("b", read("left", codes=[CODE]))],
+                 plate_min_confidence=1.01)
+    assert never.plate.value is None
+    ambiguous = fuse([("a", read("lpr", plate="26 B 8382", subs=1, ambiguous=True, confirmed=True)),
+                      ("b", read("left", codes=[CODE]))])
+    assert ambiguous.plate.value is None
     confirmed = fuse([("a", read("lpr", plate="29 DG 716", conf=0.5)), ("b", read("lpr", plate="29 DG 716", conf=0.5)),
                       ("c", read("left", codes=[CODE]))])
     assert confirmed.plate.value == "29 DG 716"

@@ -30,21 +30,30 @@ class FakeEngine:
 
 
 FRAME = np.full((540, 960, 3), 128, np.uint8)
+# the fake engine's boxes are in frame pixels: the detector must see the frame unscaled
+DET = 960
 BOXES = [TextBox(100, 100, 400, 140), TextBox(150, 150, 260, 190), TextBox(300, 400, 600, 460)]
 
 
 def test_valid_code_size_type_and_plate():
-    eng = FakeEngine(BOXES, [[("CSQU 305438 3", 0.95), ("22G1", 0.9), ("TR 34 ABC 123", 0.9)]])
-    r = read_frame(eng, FRAME)
+    eng = FakeEngine(BOXES, [[("CSQU 305438 3", 0.95), ("22G1", 0.9), ("TR 34 ABC 123", 0.9)],
+                             [("34 ABC 123", 0.8)]])
+    r = read_frame(eng, FRAME, det_max_side=DET)
     assert [c.code for c in r.containers] == ["CSQU3054383"]
     assert r.size_type is not None and r.size_type.length_ft == 20
-    assert r.plate is not None and r.plate.plate == "34 ABC 123"
-    assert eng.calls == [3]  # one batch, no second pass
+    assert r.plate is not None and r.plate.plate == "34 ABC 123" and r.plate.confirmed
+    assert eng.calls == [3, 1]  # one batch, then only the plate's confirming read
+
+
+def test_plate_not_confirmed_when_the_second_read_differs():
+    eng = FakeEngine(BOXES[2:], [[("34 ABC 123", 0.9)], [("34 ABC 128", 0.9)]])
+    r = read_frame(eng, FRAME, "lpr", det_max_side=DET)
+    assert r.plate is not None and r.plate.plate == "34 ABC 123" and not r.plate.confirmed
 
 
 def test_wrong_check_digit_is_reported_not_accepted():
     eng = FakeEngine(BOXES[:1], [[("CSQU 305438 4", 0.95)], [("CSQU 305438 4", 0.95)]])
-    r = read_frame(eng, FRAME)
+    r = read_frame(eng, FRAME, det_max_side=DET)
     assert r.containers == ()
     assert r.rejected_codes == ("CSQU3054384",)
     j = frame_json(r, "x.jpg")
@@ -60,17 +69,17 @@ def test_missing_check_digit_is_rescued_only_when_it_validates():
 
 def test_plate_goes_to_the_role_of_the_camera():
     roles = CameraRoles()
-    side = read_frame(FakeEngine(BOXES[2:], [[("34 ABC 123", 0.9)]]), FRAME, "left", roles)
+    side = read_frame(FakeEngine(BOXES[2:], [[("34 ABC 123", 0.9)]]), FRAME, "left", roles, DET)
     assert side.plate is None and side.trailer_plate is None
-    rear = read_frame(FakeEngine(BOXES[2:], [[("34 ABC 123", 0.9)]]), FRAME, "rear", roles)
+    rear = read_frame(FakeEngine(BOXES[2:], [[("34 ABC 123", 0.9)], [("34 ABC 123", 0.9)]]), FRAME, "rear", roles, DET)
     assert rear.plate is None and rear.trailer_plate is not None and rear.trailer_plate.plate == "34 ABC 123"
-    lpr = read_frame(FakeEngine(BOXES[2:], [[("34 ABC 123", 0.9)]]), FRAME, "lpr", roles)
+    lpr = read_frame(FakeEngine(BOXES[2:], [[("34 ABC 123", 0.9)], [("34 ABC 123", 0.9)]]), FRAME, "lpr", roles, DET)
     assert lpr.plate is not None and lpr.trailer_plate is None
 
 
 def test_two_different_plates_of_equal_quality_give_none():
     eng = FakeEngine([BOXES[0], BOXES[2]], [[("34 ABC 123", 0.9), ("06 DE 4141", 0.9)]])
-    assert read_frame(eng, FRAME, "lpr").plate is None
+    assert read_frame(eng, FRAME, "lpr", det_max_side=DET).plate is None
 
 
 def test_box_interior_returns_the_digit_without_the_box():
