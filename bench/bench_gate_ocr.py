@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from connectors.simulate.gate_scenes import PassageTruth, passage_frames, random_truth
+from flows.config import GateConfig
 from operators.gate_fusion import fuse
 from operators.ocr.engine import EngineUnavailableError, make_engine
 from operators.ocr.reader import CameraRoles, FrameRead, read_frame
@@ -59,8 +60,8 @@ def frame_outcomes(read: FrameRead, camera: str, t: PassageTruth) -> dict[str, s
     return out
 
 
-def passage_outcomes(reads: list[tuple[str, FrameRead]], t: PassageTruth) -> dict[str, str]:
-    f = fuse(reads)
+def passage_outcomes(reads: list[tuple[str, FrameRead]], t: PassageTruth, plate_min: float) -> dict[str, str]:
+    f = fuse(reads, plate_min)
     got = {"plate": f.plate.value, "trailer_plate": f.trailer_plate.value,
            "container": list(f.containers.value) if isinstance(f.containers.value, tuple) else None,
            "size_type": f.size_type.value, "hazard_placard": f.hazard_placard.value, "seal": f.seal.value}
@@ -73,6 +74,7 @@ def run_engine(label: str, name: str, det_max_side: int, passages: list[tuple[Pa
                ) -> dict[str, Any]:
     engine = make_engine(name)
     roles = CameraRoles()
+    plate_min = GateConfig().plate_confidence(name)  # the flow's per-engine single-frame plate threshold
     warm = cv2.imdecode(np.frombuffer(passages[0][1][0].jpeg, np.uint8), cv2.IMREAD_COLOR)
     read_frame(engine, warm, "left", roles, det_max_side)  # load the models outside the timings
     frame_ms: list[float] = []
@@ -93,7 +95,7 @@ def run_engine(label: str, name: str, det_max_side: int, passages: list[tuple[Pa
             for k, v in frame_outcomes(read, fr.camera_id, truth).items():
                 per_frame[(truth.tier, k)][v] += 1
         t0 = time.perf_counter()
-        for k, v in passage_outcomes(reads, truth).items():
+        for k, v in passage_outcomes(reads, truth, plate_min).items():
             per_passage[(truth.tier, k)][v] += 1
         passage_ms.append(total + (time.perf_counter() - t0) * 1000)
         print(f"  {label}: passage {truth.passage_id} ({truth.tier}) {total:.0f} ms", file=sys.stderr, flush=True)
