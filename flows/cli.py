@@ -1,4 +1,4 @@
-"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit."""
+"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit, ocr, reports, vgm."""
 
 from __future__ import annotations
 
@@ -99,9 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_alerts)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters", "campaign", "vgm"),
+    s.add_argument("what", choices=("meters", "campaign", "vgm", "gate"),
                    help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults; "
-                        "vgm: a weighbridge day")
+                        "vgm: a weighbridge day; gate: truck passages (camera frames)")
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
@@ -109,11 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.add_argument("--containers", type=int, default=40, help="vgm: ordinary export containers besides the rule cases")
+    s.add_argument("--passages", type=int, default=10, help="gate: truck passages to generate (4 frames each)")
     s.set_defaults(func=cmd_simulate)
     add_report_commands(sub, common)
     audit_cli.add_parser(sub, common)
     vgm_cli.add_parsers(sub, common)
     dashboards_cli.add_parsers(sub, common)
+
+    from flows.ocr_cli import add_parser as add_ocr
+
+    add_ocr(sub)
     return p
 
 
@@ -264,7 +269,13 @@ def _f(case: dict[str, Any], name: str, default: float | None = None) -> float:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """``quaywatch simulate meters|campaign|vgm --out DIR``."""
+    """``quaywatch simulate meters|campaign|vgm|gate --out DIR``."""
+    if args.what == "gate":
+        from connectors.simulate.gate_scenes import write_replay
+
+        write_replay(args.out, args.passages, seed=args.seed)
+        print(f"wrote {args.out} (gate.frames/, truth.jsonl)", file=sys.stderr)
+        return 0
     from connectors.simulate.meters import DischargeScenario, simulate_discharge, simulate_readings_file
 
     cfg = load_config(args.config)
