@@ -1,4 +1,4 @@
-"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit."""
+"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit, ocr."""
 
 from __future__ import annotations
 
@@ -109,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_simulate)
     add_report_commands(sub, common)
     audit_cli.add_parser(sub, common)
+
+    from flows.ocr_cli import add_parser as add_ocr
+
+    add_ocr(sub)
     return p
 
 

@@ -143,6 +143,38 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class GateConfig:
+    """Gate OCR (G1, G4): engine, passage grouping, camera roles and the frame archive.
+
+    Attributes:
+        engine: ``rapidocr`` (default) or ``easyocr`` (needs the ``easyocr`` extra).
+        threads: CPU threads the engine may use.
+        det_max_side: Longest side of the downscaled frame the text detector sees.
+        passage_gap_s: Without a ``passage_id``, frames of one lane further apart than this start a new passage.
+        max_frames_per_passage: Bound of the per-lane state.
+        plate_cameras: Cameras that see the tractor's plate.
+        trailer_plate_cameras: Cameras that see the trailer's plate.
+        seal_rois: Camera → handle region (x0, y0, x1, y1 as fractions of the frame) for the seal check.
+        rois: Camera → regions of interest for the text detector (empty: the whole frame).
+        archive_dir: Frame archive directory (empty: ``<data dir>/archive``).
+        retention_days: How long archived frames are kept (C2: one year).
+    """
+
+    engine: str = "rapidocr"
+    threads: int = 2
+    det_max_side: int = 960
+    passage_gap_s: float = 10.0
+    max_frames_per_passage: int = 64
+    plate_cameras: tuple[str, ...] = ("lpr",)
+    trailer_plate_cameras: tuple[str, ...] = ("rear",)
+    seal_rois: Mapping[str, tuple[float, float, float, float]] = field(
+        default_factory=lambda: {"rear": (0.50, 0.42, 0.72, 0.62)})
+    rois: Mapping[str, tuple[tuple[float, float, float, float], ...]] = field(default_factory=dict)
+    archive_dir: str = ""
+    retention_days: int = 365
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a flow needs to know about the site."""
 
@@ -158,6 +190,7 @@ class Config:
     tolerances: Mapping[str, Any] = field(default_factory=dict)
     source_path: Path | None = None
     reports: ReportsConfig = ReportsConfig()
+    gate: GateConfig = GateConfig()
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -256,6 +289,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             tolerances=dict(raw.get("tolerances", {})),
             source_path=source_path,
             reports=ReportsConfig(**raw.get("reports", {})),
+            gate=_gate(raw.get("gate", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""
@@ -296,6 +330,39 @@ def _tank(raw: Mapping[str, Any], base_dir: Path) -> TankConfig:
         product_group=str(raw["product_group"]),
         density_15c_kgm3=float(raw["density_15c_kgm3"]),
         alpha60_per_f=_opt_float(raw.get("alpha60_per_f")),
+    )
+
+
+def _roi(value: Any) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (float(v) for v in value)
+    if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+        raise ValueError(f"region {list(value)} is not x0 < x1, y0 < y1 within 0..1")
+    return x0, y0, x1, y1
+
+
+def _gate(raw: Mapping[str, Any]) -> GateConfig:
+    d = GateConfig()
+    engine = str(raw.get("engine", d.engine))
+    if engine not in ("rapidocr", "easyocr"):
+        raise ValueError(f"gate.engine must be rapidocr or easyocr, not {engine!r}")
+    retention = int(raw.get("retention_days", d.retention_days))
+    if retention < 1:
+        raise ValueError("gate.retention_days must be at least 1")
+    gap = float(raw.get("passage_gap_s", d.passage_gap_s))
+    if gap <= 0:
+        raise ValueError("gate.passage_gap_s must be positive")
+    return GateConfig(
+        engine=engine,
+        threads=int(raw.get("threads", d.threads)),
+        det_max_side=int(raw.get("det_max_side", d.det_max_side)),
+        passage_gap_s=gap,
+        max_frames_per_passage=int(raw.get("max_frames_per_passage", d.max_frames_per_passage)),
+        plate_cameras=tuple(str(c) for c in raw.get("plate_cameras", d.plate_cameras)),
+        trailer_plate_cameras=tuple(str(c) for c in raw.get("trailer_plate_cameras", d.trailer_plate_cameras)),
+        seal_rois={str(k): _roi(v) for k, v in raw.get("seal_rois", d.seal_rois).items()},
+        rois={str(k): tuple(_roi(r) for r in v) for k, v in raw.get("rois", {}).items()},
+        archive_dir=str(raw.get("archive_dir", d.archive_dir)),
+        retention_days=retention,
     )
 
 
