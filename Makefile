@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-gate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else "quaywatch needs Python 3.11 or 3.12 (bytewax 0.21.1 wheels)")'
@@ -32,6 +32,12 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_corrections.py
 	$(BIN)/python bench/bench_meters_flow.py
+	$(BIN)/python bench/bench_gate_ocr.py
+
+# Gate OCR bench with EasyOCR (the optional extra pulls torch CPU, ~1 GB) beside RapidOCR.
+bench-gate: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,easyocr]'
+	$(BIN)/python bench/bench_gate_ocr.py
 
 clean:
 	rm -rf $(VENV) .quaywatch .pytest_cache .mypy_cache .ruff_cache

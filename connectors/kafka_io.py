@@ -57,7 +57,8 @@ def kafka_raw_events(step_id: str, flow: Dataflow, brokers: list[str], topics: M
 
     def to_raw(msg: KafkaSourceMessage[Any, Any]) -> RawEvent:
         topic = msg.topic or ""
-        return RawEvent(topics.get(topic, topic), msg.value or b"", f"{topic}/{msg.partition}@{msg.offset}")
+        return RawEvent(topics.get(topic, topic), msg.value or b"", f"{topic}/{msg.partition}@{msg.offset}",
+                        tuple(msg.headers or ()))
 
     def to_dead(err: Any) -> DeadLetter:
         msg = err.msg
@@ -89,7 +90,8 @@ def kafka_publisher(brokers: list[str], topic_of: Callable[[str], str],
 
     def publish(name: str, up: Stream[tuple[bytes, bytes]]) -> None:
         topic = topic_of(name)
-        msgs = op.map(f"{name}_msg", up, lambda kv: KafkaSinkMessage(key=kv[0], value=kv[1], topic=topic))
-        kafka_output(f"{name}_topic", msgs, brokers, topic, client)
+        step = name.replace(".", "_")  # step ids cannot contain periods; logical names (gate.passages) do
+        msgs = op.map(f"{step}_msg", up, lambda kv: KafkaSinkMessage(key=kv[0], value=kv[1], topic=topic))
+        kafka_output(f"{step}_topic", msgs, brokers, topic, client)
 
     return publish

@@ -162,7 +162,7 @@ class GateConfig:
 
     engine: str = "rapidocr"
     threads: int = 2
-    det_max_side: int = 960
+    det_max_side: int = 640
     passage_gap_s: float = 10.0
     max_frames_per_passage: int = 64
     plate_cameras: tuple[str, ...] = ("lpr",)

@@ -24,7 +24,7 @@ from connectors.warehouse.audit import load_chain
 from connectors.warehouse.client import connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from connectors.warehouse.sink import WarehouseSink
-from flows import meters
+from flows import gate, meters
 from flows.audit import audit_config
 from flows.config import Config
 from flows.io import FlowIO, FlowModule
@@ -33,7 +33,7 @@ from operators.events import DeadLetter, RawEvent
 
 log = logging.getLogger(__name__)
 #: Flow modules by name; each exposes ``FLOW``, ``STREAMS`` and ``build_flow(cfg, io)``.
-FLOWS: dict[str, FlowModule] = {meters.FLOW: meters}
+FLOWS: dict[str, FlowModule] = {meters.FLOW: meters, gate.FLOW: gate}
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,10 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
         raise ValueError(f"unknown flow {flow_name!r}; available: {', '.join(FLOWS)}")
     spec = FLOWS[flow_name]
     if opts.source.startswith("file:"):
-        source = ReplayDirSource(Path(opts.source[len("file:") :]), spec.STREAMS)
+        directory = Path(opts.source[len("file:") :])
+        # a flow whose replay is not JSON Lines (camera frames) provides its own source
+        replay_source = getattr(spec, "replay_source", None)
+        source = replay_source(directory) if replay_source else ReplayDirSource(directory, spec.STREAMS)
         return spec.build_flow(cfg, FlowIO(lambda flow: (op.input("replay", flow, source), None), sink,
                                            audit_chains=audit_chains or {}))
     if opts.source.startswith("kafka://"):

@@ -27,11 +27,14 @@ class RawEvent:
         stream: Logical stream name (``meter.readings``, ``transfers``, ...).
         payload: The record's bytes or text, exactly as received.
         position: Where it came from (``file:line`` or ``topic/partition@offset``), for audit.
+        headers: Kafka message headers (or a replay manifest's fields), for events whose metadata travels
+            beside a binary payload (camera frames); empty for JSON events.
     """
 
     stream: str
     payload: bytes | str
     position: str
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """Fusing the frames of one passage into one record by voting.
 
 A field is accepted when it validates (container: ISO 6346 check digit; size/type: the code table) or when
-at least two independent reads (frames) agree (plates read with a positional substitution need that second
-read; a plate read without any substitution validates by the grammar). Otherwise the field is ``None`` and
-the passage is marked for manual review. Two different candidates with the same support are a conflict:
-the field is ``None`` and the passage goes to review; a wrong read is never chosen by a coin toss.
+at least two independent reads (frames) agree (a plate validates by the grammar, unless a letter had to
+be taken from a digit that looks like two letters, ``8`` or ``0``: that read needs a second one).
+Otherwise the field is ``None`` and the passage is marked for manual review. Two different candidates
+with the same support are a conflict: the field is ``None`` and the passage goes to review; a wrong read
+is never chosen by a coin toss.
 
 Container codes that differ in at most two positions are rivals (one is a misread of the other that
 happens to validate, ~1 in 10 of multi-error reads): the one with more frames wins, a tie rejects both.
@@ -116,10 +117,10 @@ def fuse(reads: Sequence[tuple[str, FrameRead]]) -> FusedPassage:
     """
     reasons: list[str] = []
     plate = _vote("plate", [(r.plate.plate, f, r.plate.confidence * SUBSTITUTION_PENALTY ** r.plate.substitutions,
-                             r.plate.substitutions == 0) for f, r in reads if r.plate], reasons)
+                             not r.plate.ambiguous) for f, r in reads if r.plate], reasons)
     trailer = _vote("trailer_plate", [
         (r.trailer_plate.plate, f, r.trailer_plate.confidence * SUBSTITUTION_PENALTY ** r.trailer_plate.substitutions,
-         r.trailer_plate.substitutions == 0) for f, r in reads if r.trailer_plate], reasons)
+         not r.trailer_plate.ambiguous) for f, r in reads if r.trailer_plate], reasons)
     st = _vote("size_type", [(r.size_type.code, f, r.size_type_confidence, True) for f, r in reads if r.size_type],
                reasons)
     containers = _containers(reads, reasons)

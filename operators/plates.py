@@ -9,7 +9,8 @@ form is ``34 ABC 123``.
 Reading: the OCR text may carry up to two leading junk characters (the band, the border) and one trailing;
 confusable characters are mapped by position (a digit where a letter must be and vice versa), at most two
 per plate. The candidate with the fewest substitutions wins; a tie between different plates is ambiguous
-and gives no plate (a missed read is a nuisance, a wrong one a failure).
+and gives no plate (a missed read is a nuisance, a wrong one a failure). A letter taken from ``8`` (B or S)
+or ``0`` (O or D) marks the read ambiguous: fusion then needs a second agreeing read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PLATE_LETTERS = frozenset("ABCDEFGHIJKLMNOPRSTUVYZ")
 LAYOUTS = ((1, 4), (1, 5), (2, 3), (2, 4), (3, 2), (3, 3))
 MAX_SUBSTITUTIONS = 2
 _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G"}
+_AMBIGUOUS_DIGITS = frozenset("08")  # 8 is B or S, 0 is O or D
 _TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
 _PLATE_RE = re.compile(r"^(\d{2}) ([A-Z]{1,3}) (\d{2,5})$")
 
@@ -36,11 +38,14 @@ class PlateCandidate:
         plate: Normalised form, e.g. ``34 ABC 123``.
         substitutions: Characters mapped by position.
         confidence: OCR confidence of the text.
+        ambiguous: A letter was taken from a digit that looks like two letters (``8``: B or S, ``0``: O or D),
+            so the read needs a second agreeing read before it is accepted.
     """
 
     plate: str
     substitutions: int
     confidence: float
+    ambiguous: bool = False
 
 
 def is_valid_plate(plate: str) -> bool:
@@ -97,6 +102,7 @@ def read_plate(text: str, confidence: float = 1.0) -> PlateCandidate | None:
     """
     compact = re.sub(r"[^0-9A-Z]", "", normalise_text(text))
     scored: dict[str, tuple[int, int]] = {}
+    ambiguous: dict[str, bool] = {}
     for lead in range(3):
         for trail in range(2):
             core = compact[lead : len(compact) - trail]
@@ -115,10 +121,11 @@ def read_plate(text: str, confidence: float = 1.0) -> PlateCandidate | None:
                 rank = (subs, lead + trail)
                 if plate not in scored or rank < scored[plate]:
                     scored[plate] = rank
+                    ambiguous[plate] = any(c in _AMBIGUOUS_DIGITS for c in core[2 : 2 + n_letters])
     if not scored:
         return None
     best_rank = min(scored.values())
     best = [p for p, r in scored.items() if r == best_rank]
     if len(best) != 1:
         return None
-    return PlateCandidate(best[0], best_rank[0], confidence)
+    return PlateCandidate(best[0], best_rank[0], confidence, ambiguous[best[0]])

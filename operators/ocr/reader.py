@@ -192,7 +192,7 @@ def _code_like(text: str) -> bool:
 
 
 def read_frame(engine: OcrEngine, image: np.ndarray, camera_id: str = "", roles: CameraRoles | None = None,
-               det_max_side: int = 960) -> FrameRead:
+               det_max_side: int = 640) -> FrameRead:
     """Read plates, container codes, size/type, placard and seal from one BGR frame.
 
     Args:

@@ -27,10 +27,11 @@ def _valid_rival() -> str:
     raise AssertionError("no rival")
 
 
-def read(camera="left", plate=None, subs=0, trailer=None, codes=(), size_type=None, placard=False, seal=None):
+def read(camera="left", plate=None, subs=0, ambiguous=False, trailer=None, codes=(), size_type=None, placard=False,
+         seal=None):
     return FrameRead(
         camera_id=camera,
-        plate=PlateCandidate(plate, subs, 0.9) if plate else None,
+        plate=PlateCandidate(plate, subs, 0.9, ambiguous) if plate else None,
         trailer_plate=PlateCandidate(trailer, 0, 0.9) if trailer else None,
         containers=tuple(ContainerCandidate(c, 0, True, 0.9) for c in codes),
         rejected_codes=(), size_type=decode(size_type) if size_type else None, size_type_confidence=0.9,
@@ -55,12 +56,20 @@ def test_a_full_passage_is_fused():
     assert j["containers"] == [{"number": CODE, "check_digit_ok": True, "size_type": "22G1"}]
 
 
-def test_plate_with_a_substitution_needs_a_second_read():
-    one = fuse([("a", read("lpr", plate="26 B 8382", subs=1)), ("b", read("left", codes=[CODE]))])
+def test_ambiguous_plate_needs_a_second_read():
+    one = fuse([("a", read("lpr", plate="26 B 8382", subs=1, ambiguous=True)),
+                ("b", read("left", codes=[CODE]))])
     assert one.plate.value is None and one.review
-    two = fuse([("a", read("lpr", plate="26 B 8382", subs=1)), ("b", read("lpr", plate="26 B 8382", subs=1)),
-                ("c", read("left", codes=[CODE]))])
+    two = fuse([("a", read("lpr", plate="26 B 8382", subs=1, ambiguous=True)),
+                ("b", read("lpr", plate="26 B 8382", subs=1, ambiguous=True)), ("c", read("left", codes=[CODE]))])
     assert two.plate.value == "26 B 8382" and not two.review
+
+
+def test_unambiguous_substitution_validates_alone():
+    f = fuse([("a", read("lpr", plate="64 I 64730", subs=1)), ("b", read("left", codes=[CODE]))])
+    assert f.plate.value == "64 I 64730"
+    # one substitution: confidence 0.9 * 0.8
+    assert f.plate.confidence == 0.72
 
 
 def test_conflicting_plates_give_none_and_review():

@@ -47,4 +47,10 @@ def test_letter_guessed_from_a_digit_is_marked_as_a_substitution():
     # "2688382": the letter group can only come from the "8" (B or S look alike); the read is flagged with one
     # substitution so that fusion does not accept it from a single frame
     cand = read_plate("2688382")
-    assert cand is not None and cand.plate == "26 B 8382" and cand.substitutions == 1
+    assert cand is not None and cand.plate == "26 B 8382" and cand.substitutions == 1 and cand.ambiguous
+
+
+def test_one_read_as_i_is_not_ambiguous():
+    cand = read_plate("64 1 64730")
+    assert cand is not None and cand.plate == "64 I 64730" and cand.substitutions == 1 and not cand.ambiguous
+    assert not read_plate("34 ABC 123").ambiguous
