@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
-from flows import audit_cli
+from flows import audit_cli, cameras_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
@@ -98,17 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_alerts)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters", "campaign"),
-                   help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults")
+    s.add_argument("what", choices=("meters", "campaign", "cameras"),
+                   help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults; "
+                        "cameras: camera streams with tamper events (camera.frames/)")
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--start", default="2026-03-01T06:00:00Z", help="discharge start (ISO 8601)")
+    s.add_argument("--seconds", type=float, default=30.0, help="cameras: length of each camera stream")
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.set_defaults(func=cmd_simulate)
     add_report_commands(sub, common)
     audit_cli.add_parser(sub, common)
+    cameras_cli.add_parser(sub, common)
 
     from flows.ocr_cli import add_parser as add_ocr
 
@@ -266,6 +269,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """``quaywatch simulate meters --out DIR``."""
     from connectors.simulate.meters import DischargeScenario, simulate_discharge, simulate_readings_file
 
+    if args.what == "cameras":
+        return cameras_cli.cmd_simulate_cameras(args)
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "campaign":

@@ -230,6 +230,11 @@ def truth_of(spec: CameraSpec, start: datetime) -> Truth:
                  spec.n_frames)
 
 
+def _tagged(k: int, frames: Iterator[tuple[datetime, int, bytes]]) -> Iterator[tuple[datetime, int, int, bytes]]:
+    for ts, i, data in frames:
+        yield ts, k, i, data
+
+
 def write_streams(out: Path, specs: Sequence[CameraSpec], start: datetime) -> list[Truth]:
     """Write a replay directory with the cameras' frames merged in event-time order.
 
@@ -243,7 +248,7 @@ def write_streams(out: Path, specs: Sequence[CameraSpec], start: datetime) -> li
     """
     folder = out / FRAMES_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    streams = [((ts, k, i, data) for ts, i, data in stream_frames(spec, start)) for k, spec in enumerate(specs)]
+    streams = [_tagged(k, stream_frames(spec, start)) for k, spec in enumerate(specs)]
     with (folder / MANIFEST).open("w", encoding="utf-8") as fh:
         for ts, k, i, data in heapq.merge(*streams):
             spec = specs[k]
