@@ -1,4 +1,4 @@
-"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit, ocr, reports, vgm."""
+"""The ``quaywatch`` command line: demo, run, sql, correct, simulate, migrate, audit, ocr, reports, vgm, cameras."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from dashboards import cli as dashboards_cli
-from flows import audit_cli, vgm_cli
+from flows import audit_cli, cameras_cli, vgm_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
@@ -99,13 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_alerts)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters", "campaign", "vgm", "gate"),
+    s.add_argument("what", choices=("meters", "campaign", "vgm", "gate", "cameras"),
                    help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults; "
-                        "vgm: a weighbridge day; gate: truck passages (camera frames)")
+                        "vgm: a weighbridge day; gate: truck passages (camera frames); "
+                        "cameras: camera streams with tamper events (camera.frames/)")
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--start", default="2026-03-01T06:00:00Z", help="discharge start (ISO 8601)")
+    s.add_argument("--seconds", type=float, default=30.0, help="cameras: length of each camera stream")
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.add_argument("--containers", type=int, default=40, help="vgm: ordinary export containers besides the rule cases")
@@ -115,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_cli.add_parser(sub, common)
     vgm_cli.add_parsers(sub, common)
     dashboards_cli.add_parsers(sub, common)
+    cameras_cli.add_parser(sub, common)
 
     from flows.ocr_cli import add_parser as add_ocr
 
@@ -269,7 +272,7 @@ def _f(case: dict[str, Any], name: str, default: float | None = None) -> float:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """``quaywatch simulate meters|campaign|vgm|gate --out DIR``."""
+    """``quaywatch simulate meters|campaign|vgm|gate|cameras --out DIR``."""
     if args.what == "gate":
         from connectors.simulate.gate_scenes import write_replay
 
@@ -278,6 +281,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return 0
     from connectors.simulate.meters import DischargeScenario, simulate_discharge, simulate_readings_file
 
+    if args.what == "cameras":
+        return cameras_cli.cmd_simulate_cameras(args)
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "campaign":

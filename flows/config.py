@@ -184,6 +184,37 @@ class GateConfig:
 
 
 @dataclass(frozen=True)
+class CamerasConfig:
+    """Camera health (C1-C3): camera roles, windows, outage gap, tamper thresholds and persistence.
+
+    Attributes:
+        roles: Camera id → role (``entry_exit`` | ``handling`` | ``general``, Ek-80 III.A(2)-(4)).
+        default_role: Role of a camera not listed.
+        window_s: Length of the ``camera_health`` windows.
+        outage_gap_s: A camera without frames for longer than this is in outage.
+        fps_tolerance: Relative slack on the measured frame rate (millisecond timestamps).
+        retention_days: How long the archive keeps a camera's recordings (0: the ``[gate]`` retention).
+        retention_overrides: Camera id → retention days.
+        tamper: Tamper thresholds and persistence (fields of ``operators.camera_tamper.TamperParams``).
+        overrides: Camera id → tamper fields that differ for that camera.
+    """
+
+    roles: Mapping[str, str] = field(default_factory=dict)
+    default_role: str = "general"
+    window_s: float = 60.0
+    outage_gap_s: float = 5.0
+    fps_tolerance: float = 0.02
+    retention_days: int = 0
+    retention_overrides: Mapping[str, int] = field(default_factory=dict)
+    tamper: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def role(self, camera_id: str) -> str:
+        """The role of a camera."""
+        return self.roles.get(camera_id, self.default_role)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a flow needs to know about the site."""
 
@@ -201,6 +232,7 @@ class Config:
     reports: ReportsConfig = ReportsConfig()
     vgm: VgmPolicy = field(default_factory=VgmPolicy)
     gate: GateConfig = GateConfig()
+    cameras: CamerasConfig = CamerasConfig()
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -301,6 +333,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             reports=ReportsConfig(**raw.get("reports", {})),
             vgm=vgm_policy(raw.get("vgm", {})),
             gate=_gate(raw.get("gate", {})),
+            cameras=_cameras(raw.get("cameras", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""
@@ -377,6 +410,33 @@ def _gate(raw: Mapping[str, Any]) -> GateConfig:
         archive_dir=str(raw.get("archive_dir", d.archive_dir)),
         retention_days=retention,
     )
+
+
+def _cameras(raw: Mapping[str, Any]) -> CamerasConfig:
+    from operators.camera_compliance import ROLE_MINIMUMS
+    from operators.camera_tamper import TamperParams
+
+    d = CamerasConfig()
+    roles = {str(k): str(v) for k, v in raw.get("roles", {}).items()}
+    default_role = str(raw.get("default_role", d.default_role))
+    for cam, role in [*roles.items(), ("default_role", default_role)]:
+        if role not in ROLE_MINIMUMS:
+            raise ValueError(f"cameras: role of {cam} must be one of {', '.join(ROLE_MINIMUMS)}, not {role!r}")
+    tamper = dict(raw.get("tamper", {}))
+    overrides = {str(k): dict(v) for k, v in raw.get("overrides", {}).items()}
+    TamperParams(**tamper)  # unknown names or inconsistent persistence fail here, at load time
+    for o in overrides.values():
+        TamperParams(**{**tamper, **o})
+    cfg = CamerasConfig(
+        roles=roles, default_role=default_role, window_s=float(raw.get("window_s", d.window_s)),
+        outage_gap_s=float(raw.get("outage_gap_s", d.outage_gap_s)),
+        fps_tolerance=float(raw.get("fps_tolerance", d.fps_tolerance)),
+        retention_days=int(raw.get("retention_days", d.retention_days)),
+        retention_overrides={str(k): int(v) for k, v in raw.get("retention_overrides", {}).items()},
+        tamper=tamper, overrides=overrides)
+    if cfg.window_s <= 0 or cfg.outage_gap_s <= 0 or cfg.retention_days < 0:
+        raise ValueError("cameras: window_s and outage_gap_s must be positive, retention_days not negative")
+    return cfg
 
 
 def _opt_float(value: Any) -> float | None:
