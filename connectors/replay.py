@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
-from operators.events import EventError, RawEvent, iso_ms, parse_ts
+from operators.events import EventError, RawEvent, is_canonical_ts, iso_ms, parse_ts, ts_text
 
 
 def ts_key(line: str) -> str:
@@ -24,15 +24,8 @@ def ts_key(line: str) -> str:
     The common canonical form is recognised without parsing the JSON; other forms and offsets are
     normalised, so files written with different offsets still merge in true time order.
     """
-    i = line.find('"ts"')
-    if i < 0:
-        return ""
-    j = line.find('"', line.find(":", i + 4) + 1)
-    k = line.find('"', j + 1)
-    if j < 0 or k < 0:
-        return ""
-    value = line[j + 1 : k]
-    if len(value) == 24 and value[-1] == "Z" and value[10] == "T":
+    value = ts_text(line)
+    if not value or is_canonical_ts(value):
         return value
     try:
         return iso_ms(parse_ts(value))

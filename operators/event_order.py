@@ -21,9 +21,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from operators.events import RawEvent
-
-_TS = '"ts"'
+from operators.events import RawEvent, is_canonical_ts, ts_text
 
 
 def ts_sort_key(payload: bytes | str) -> str:
@@ -33,15 +31,8 @@ def ts_sort_key(payload: bytes | str) -> str:
     any other form is released at once and the decoder judges it.
     """
     text = payload if isinstance(payload, str) else payload[:4096].decode("utf-8", "replace")
-    i = text.find(_TS)
-    if i < 0:
-        return ""
-    j = text.find('"', text.find(":", i + 4) + 1)
-    k = text.find('"', j + 1)
-    if j < 0 or k < 0:
-        return ""
-    value = text[j + 1 : k]
-    return value if len(value) == 24 and value[-1] == "Z" and value[10] == "T" else ""
+    value = ts_text(text)
+    return value if is_canonical_ts(value) else ""
 
 
 def source_of(position: str) -> str:

@@ -82,6 +82,23 @@ def dead_letter_message(d: DeadLetter) -> tuple[bytes, bytes]:
     return d.stream.encode(), json.dumps(body, ensure_ascii=False).encode()
 
 
+def ts_text(line: str) -> str:
+    """The raw ``ts`` value of a JSON line, found without parsing the JSON (``""`` when absent)."""
+    i = line.find('"ts"')
+    if i < 0:
+        return ""
+    j = line.find('"', line.find(":", i + 4) + 1)
+    k = line.find('"', j + 1)
+    if j < 0 or k < 0:
+        return ""
+    return line[j + 1 : k]
+
+
+def is_canonical_ts(value: str) -> bool:
+    """Whether a timestamp is in the canonical ``YYYY-MM-DDTHH:MM:SS.mmmZ`` form (sorts as time)."""
+    return len(value) == 24 and value[-1] == "Z" and value[10] == "T"
+
+
 def parse_ts(value: Any, field: str = "ts") -> datetime:
     """Parse an ISO 8601 timestamp with an explicit offset into an aware UTC datetime.
 

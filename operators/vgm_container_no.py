@@ -1,22 +1,13 @@
-"""ISO 6346 container numbers, as far as the VGM flow needs them: the check digit and validation.
+"""ISO 6346 container numbers as typed input (declarations, weighings): validation with a reason.
 
-A container number is a three-letter owner code, an equipment category letter (``U`` freight, ``J``
-detachable equipment, ``Z`` trailer or chassis), a six-digit serial number and a check digit. The check
-digit is computed from the first ten characters: letters take the values 10..38 skipping multiples of 11,
-each character's value is weighted by 2**position, and the sum modulo 11 (10 read as 0) is the digit.
+The check digit itself is :func:`operators.iso6346.check_digit`; OCR reading rules live there too.
 """
 
 from __future__ import annotations
 
 import re
 
-_LETTER_VALUES: dict[str, int] = {}
-_v = 10
-for _c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-    if _v % 11 == 0:
-        _v += 1
-    _LETTER_VALUES[_c] = _v
-    _v += 1
+from operators import iso6346
 
 _SHAPE = re.compile(r"^[A-Z]{3}[UJZ][0-9]{6}[0-9]$")
 
@@ -45,11 +36,7 @@ def check_digit(first_ten: str) -> int:
     text = first_ten.upper()
     if not re.fullmatch(r"[A-Z]{3}[UJZ][0-9]{6}", text):
         raise ContainerNumberError(f"{first_ten!r} is not an owner code, category letter and six digits")
-    total = 0
-    for i, ch in enumerate(text):
-        value = _LETTER_VALUES[ch] if ch.isalpha() else int(ch)
-        total += value << i
-    return total % 11 % 10
+    return iso6346.check_digit(text)
 
 
 def validate(number: str) -> str:
