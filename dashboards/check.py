@@ -49,13 +49,16 @@ def context(client: Any, board: Board, time_from: datetime, time_to: datetime, i
     """Fill the board's variables in order, as Grafana does on load.
 
     Each variable's query runs with the variables before it; a single-value variable takes ``chosen[name]`` or
-    its first option, a multi-value one ``chosen[name]`` or "All" when offered (else its first option).
+    its first option, a multi-value one ``chosen[name]`` or "All" when offered (else its first option); a text
+    box ``chosen[name]`` or its default text.
     """
     ctx = QueryContext(time_from, time_to, interval_s)
     chosen = chosen or {}
     for var in board.variables:
-        rows = client.query(expand(var.sql, ctx)).result_rows
-        opts = [str(r[0]) for r in rows]
+        if var.kind == "textbox":
+            opts = [str(chosen.get(var.name, var.sql))]
+        else:
+            opts = [str(r[0]) for r in client.query(expand(var.sql, ctx)).result_rows]
         if var.name in chosen:
             value = chosen[var.name]
         elif var.multi:

@@ -48,7 +48,10 @@ def render(board: Board) -> dict[str, Any]:
     return out
 
 
-def _variable(v: Variable) -> dash.QueryVariable:
+def _variable(v: Variable) -> dash.QueryVariable | dash.TextBoxVariable:
+    if v.kind == "textbox":
+        tb = dash.TextBoxVariable(v.name).label(v.label).default_value(v.sql)
+        return tb.description(v.description) if v.description else tb
     qv = (
         dash.QueryVariable(v.name)
         .label(v.label)
@@ -62,7 +65,7 @@ def _variable(v: Variable) -> dash.QueryVariable:
         text: str | list[str] = ["All"] if v.multi else "All"
         value: str | list[str] = ["$__all"] if v.multi else "$__all"
         qv = qv.current(model.VariableOption(selected=True, text=text, value=value))
-    return qv
+    return qv.description(v.description) if v.description else qv
 
 
 def _panel(p: Panel) -> Any:
@@ -96,6 +99,11 @@ def _panel(p: Panel) -> Any:
         builder = builder.with_transformation(model.DataTransformerConfig(id_val="rowsToFields", options={
             "mappings": [{"fieldName": name_col, "handlerKey": "field.name"},
                          {"fieldName": value_col, "handlerKey": "field.value"}]}))
+    for column, url in p.links:
+        builder = builder.override_by_name(column, [model.DynamicConfigValue(
+            id_val="links", value=[{"title": f"open {column}", "url": url, "targetBlank": True}])])
+    for column in p.hidden:
+        builder = builder.override_by_name(column, [model.DynamicConfigValue(id_val="custom.hidden", value=True)])
     for pattern, color in p.name_colors:
         builder = builder.override_by_regexp(pattern, [model.DynamicConfigValue(
             id_val="color", value={"mode": "fixed", "fixedColor": color})])

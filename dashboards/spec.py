@@ -11,21 +11,26 @@ from dataclasses import dataclass
 from typing import Literal
 
 Viz = Literal["stat", "gauge", "table", "timeseries", "barchart"]
+VariableKind = Literal["query", "textbox"]
 
 #: Colours of the M2 screen (Grafana accepts palette names and CSS colours).
 NAVY, YELLOW, GREEN, RED, ORANGE = "#000080", "yellow", "green", "red", "orange"
+BLUE, PURPLE, GREY = "blue", "purple", "#808080"
 
 
 @dataclass(frozen=True)
 class Variable:
-    """A dashboard template variable filled by a query on the datasource.
+    """A dashboard template variable: filled by a query on the datasource, or a text box.
 
     Attributes:
         name: Name used in SQL as ``${name}`` (single value, inserted as is) or ``($name)`` (multi).
         label: Label shown above the selector.
-        sql: Query whose first column gives the options (macros allowed; refreshed on time change).
+        sql: Query whose first column gives the options (macros allowed; refreshed on time change); for a
+            text box, its default text.
         multi: Several values may be selected (expanded as ``'a','b'``).
         include_all: Offer "All" (expanded by ``$__conditionalAll(cond, $name)`` to ``1=1``).
+        kind: ``query`` (options from ``sql``) or ``textbox`` (free text, default ``sql``).
+        description: Help text of the variable.
     """
 
     name: str
@@ -33,6 +38,8 @@ class Variable:
     sql: str
     multi: bool = False
     include_all: bool = False
+    kind: VariableKind = "query"
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,9 @@ class Panel:
         min: Lower bound of gauges.
         max: Upper bound of gauges.
         decimals: Decimals shown.
+        links: ``(column, URL template)``: the column's cells link to the URL (Grafana data-link syntax,
+            e.g. ``${__data.fields.frame_url}`` for another column of the same row).
+        hidden: Columns the table does not show (still usable by links).
     """
 
     title: str
@@ -70,6 +80,8 @@ class Panel:
     min: float | None = None
     max: float | None = None
     decimals: int | None = None
+    links: tuple[tuple[str, str], ...] = ()
+    hidden: tuple[str, ...] = ()
 
     @property
     def query_type(self) -> Literal["table", "timeSeries"]:

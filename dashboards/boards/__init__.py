@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dashboards.boards import alerts_reconciliation, fuel_transfer, vgm
+from dashboards.boards import alerts_reconciliation, camera_health, fuel_transfer, gate_operations, vgm
 from dashboards.spec import Board
 
 #: Board factories in display order.
-BOARDS: tuple[Callable[[], Board], ...] = (fuel_transfer.board, alerts_reconciliation.board, vgm.board)
+BOARDS: tuple[Callable[[], Board], ...] = (fuel_transfer.board, alerts_reconciliation.board, vgm.board,
+                                           gate_operations.board, camera_health.board)
 
 
 def all_boards() -> list[Board]:

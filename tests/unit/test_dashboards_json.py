@@ -54,7 +54,10 @@ def test_structure_of_every_dashboard():
                 assert (t["queryType"], t["format"]) in (("table", 1), ("timeSeries", 0))
                 assert (t["queryType"] == "timeSeries") == (p["type"] == "timeseries")
         for v in d["templating"].get("list", []):
-            assert v["datasource"]["uid"] == DATASOURCE_UID and v["query"]
+            if v["type"] == "textbox":  # free text: its default is the query field
+                assert v["query"] and "datasource" not in v
+            else:
+                assert v["type"] == "query" and v["datasource"]["uid"] == DATASOURCE_UID and v["query"]
 
 
 def test_every_table_a_panel_reads_exists_in_the_migrations():
@@ -70,3 +73,31 @@ def test_provider_points_at_the_generated_folder():
     provider = yaml.safe_load((REPO / "dashboards/provisioning/dashboards/quaywatch.yaml").read_text())
     assert JSON_DIR.name == "json"
     assert provider["providers"][0]["options"]["path"].endswith("/quaywatch")
+
+
+def test_frame_links_and_hidden_url_columns_are_rendered():
+    gate = json.loads(generated()["quaywatch-gate-operations.json"])
+    panel = next(p for p in gate["panels"] if p["title"] == "Latest passages")
+    props = {o["matcher"]["options"]: o["properties"] for o in panel["fieldConfig"]["overrides"]}
+    assert props["frame_key"] == [{"id": "links", "value": [
+        {"title": "open frame_key", "url": "${__data.fields.frame_url}", "targetBlank": True}]}]
+    assert props["frame_url"] == [{"id": "custom.hidden", "value": True}]
+    archive = next(v for v in gate["templating"]["list"] if v["name"] == "archive_url")
+    assert archive["type"] == "textbox" and archive["query"].startswith("http")
+
+
+def test_decision_panels_read_only_the_assumed_columns():
+    from dashboards.boards import gate_decisions
+
+    assumed = {"passage_id", "lane_id", "ts", "decision", "reasons", "notice_id", "latency_ms"}
+    derived = {"last_lane", "decided_at", "last_decision", "last_reasons", "last_notice", "degraded_at", "degraded",
+               "time", "reason", "passages", "hours_open", "deadline"}
+    for panel in gate_decisions.panels():
+        assert re.findall(r"\bFROM\s+(\w+)", panel.sql) == ["gate_decisions"] * len(re.findall(r"\bFROM\s+\w",
+                                                                                               panel.sql))
+        sql = re.sub(r"'[^']*'|`[^`]*`|\$__\w+|\$\w+", "", panel.sql)
+        words = set(re.findall(r"\b([a-z_]+)\b(?!\s*\()", sql))
+        keywords = {"select", "as", "from", "where", "group", "by", "order", "and", "desc", "ms", "open", "in",
+                    "gate_decisions", "not"}
+        assert words - keywords - derived <= assumed, panel.title
+    assert "gate_decisions" not in json.dumps(json.loads(generated()["quaywatch-gate-operations.json"]))
