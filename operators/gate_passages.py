@@ -99,6 +99,13 @@ class LanePassages:
             return meta.passage_id, out
         if cur is not None and abs(meta.ts - cur.ended_at) <= self.gap and len(cur.frames) < self.max_frames:
             return cur.passage_id, out
+        if cur is None and self.closed:
+            # closed early (idle timer, end of a run) but this frame is within the gap: it continues that
+            # passage, which is re-fused into a new edition, so the result does not depend on the timer
+            last = next(reversed(self.closed.values()))
+            if last.passage_id == gap_passage_id(last.gate_id, last.lane_id, last.started_at) and \
+                    abs(meta.ts - last.ended_at) <= self.gap and len(last.frames) < self.max_frames:
+                return last.passage_id, out
         if cur is not None:
             out.append(self._close())
         pid = gap_passage_id(meta.gate_id, meta.lane_id, meta.ts)

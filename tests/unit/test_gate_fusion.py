@@ -172,3 +172,15 @@ def test_state_is_bounded():
     for i in range(7):
         closed += lp2.on_frame(f"k{i}", meta(i), read())[1]
     assert [len(c.passage.frames) for c in closed] == [3, 3]
+
+
+def test_gap_passage_closed_early_is_continued_by_a_frame_within_the_gap():
+    lp = LanePassages(gap_s=5)
+    pid, _ = lp.on_frame("k1", meta(0), read(codes=[CODE]))
+    (early,) = lp.finish()  # e.g. the idle timer of a live run
+    assert early.passage.edition == 0
+    pid2, again = lp.on_frame("k2", meta(3), read(codes=[CODE]))
+    assert pid2 == pid
+    assert len(again) == 1 and again[0].passage.edition == 1 and len(again[0].passage.frames) == 2
+    pid3, _ = lp.on_frame("k3", meta(30), read())
+    assert pid3 != pid
