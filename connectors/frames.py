@@ -1,4 +1,6 @@
-"""Camera-frame sources: the ``gate.frames/`` replay folder (JPEG files + ``frames.jsonl`` manifest).
+"""Camera-frame sources: a replay folder of JPEG files + ``frames.jsonl`` manifest.
+
+``gate.frames/`` holds the gate cameras, ``camera.frames/`` the cameras under health monitoring.
 
 Each manifest line becomes a :class:`~operators.events.RawEvent` shaped like a Kafka frame message: the
 payload is the JPEG bytes and the metadata travels as headers, so the flow decodes both sources the same
@@ -21,26 +23,26 @@ MANIFEST = "frames.jsonl"
 ERROR_HEADER = "quaywatch-error"
 
 
-def frame_event(folder: Path, line: str, position: str) -> RawEvent:
+def frame_event(folder: Path, line: str, position: str, stream: str = STREAM_GATE_FRAMES) -> RawEvent:
     """The raw event of one manifest line: JPEG bytes + metadata headers, or the line + an error header."""
     try:
         meta = json.loads(line)
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:
-        return RawEvent(STREAM_GATE_FRAMES, line, position, ((ERROR_HEADER, f"manifest line: {exc}".encode()),))
+        return RawEvent(stream, line, position, ((ERROR_HEADER, f"manifest line: {exc}".encode()),))
     name = str(meta.get("file", ""))
     path = folder / name
     if not name or Path(name).name != name or not path.is_file():
-        return RawEvent(STREAM_GATE_FRAMES, line, position,
-                        ((ERROR_HEADER, f"frame file missing: {name!r}".encode()),))
+        return RawEvent(stream, line, position, ((ERROR_HEADER, f"frame file missing: {name!r}".encode()),))
     headers = tuple((str(k), str(v).encode()) for k, v in meta.items() if v is not None)
-    return RawEvent(STREAM_GATE_FRAMES, path.read_bytes(), position, headers)
+    return RawEvent(stream, path.read_bytes(), position, headers)
 
 
 class _FramesPartition(StatefulSourcePartition[RawEvent, int]):
-    def __init__(self, folder: Path, batch_size: int, resume: int | None) -> None:
+    def __init__(self, folder: Path, batch_size: int, resume: int | None, stream: str) -> None:
         self.folder = folder
+        self.stream = stream
         self.batch_size = batch_size
         self.consumed = resume or 0
         manifest = folder / MANIFEST
@@ -58,7 +60,7 @@ class _FramesPartition(StatefulSourcePartition[RawEvent, int]):
             self.consumed = self._lineno
             text = line.rstrip("\r\n")
             if text.strip():
-                out.append(frame_event(self.folder, text, f"{FRAMES_DIR}/{MANIFEST}:{self._lineno}"))
+                out.append(frame_event(self.folder, text, f"{self.folder.name}/{MANIFEST}:{self._lineno}", self.stream))
             if len(out) >= self.batch_size:
                 return out
         if out:
@@ -74,21 +76,25 @@ class _FramesPartition(StatefulSourcePartition[RawEvent, int]):
 
 
 class FramesReplaySource(FixedPartitionedSource[RawEvent, int]):
-    """Reads ``<replay dir>/gate.frames/frames.jsonl`` in order (the manifest is in event-time order).
+    """Reads ``<replay dir>/<folder>/frames.jsonl`` in order (the manifest is in event-time order).
 
     Args:
-        directory: The replay directory (a missing ``gate.frames/`` means no frames).
+        directory: The replay directory (a missing frames folder means no frames).
         batch_size: Frames per batch.
+        folder: The frames folder (``gate.frames``, ``camera.frames``).
+        stream: Logical stream of the events.
 
     Raises:
         FileNotFoundError: When the replay directory does not exist.
     """
 
-    def __init__(self, directory: Path, batch_size: int = 8) -> None:
+    def __init__(self, directory: Path, batch_size: int = 8, folder: str = FRAMES_DIR,
+                 stream: str = STREAM_GATE_FRAMES) -> None:
         if not directory.is_dir():
             raise FileNotFoundError(f"replay directory {directory} does not exist")
-        self.folder = directory / FRAMES_DIR
+        self.folder = directory / folder
         self.batch_size = batch_size
+        self.stream = stream
 
     def list_parts(self) -> list[str]:
         """One partition: the manifest."""
@@ -96,4 +102,4 @@ class FramesReplaySource(FixedPartitionedSource[RawEvent, int]):
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _FramesPartition:
         """Open the manifest, skipping what a previous run consumed."""
-        return _FramesPartition(self.folder, self.batch_size, resume_state)
+        return _FramesPartition(self.folder, self.batch_size, resume_state, self.stream)
