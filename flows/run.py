@@ -24,7 +24,7 @@ from connectors.warehouse.audit import load_chain
 from connectors.warehouse.client import connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from connectors.warehouse.sink import WarehouseSink
-from flows import meters
+from flows import containers, meters
 from flows.audit import audit_config
 from flows.config import Config
 from flows.io import FlowIO, FlowModule
@@ -33,7 +33,7 @@ from operators.events import DeadLetter, RawEvent
 
 log = logging.getLogger(__name__)
 #: Flow modules by name; each exposes ``FLOW``, ``STREAMS`` and ``build_flow(cfg, io)``.
-FLOWS: dict[str, FlowModule] = {meters.FLOW: meters}
+FLOWS: dict[str, FlowModule] = {meters.FLOW: meters, containers.FLOW: containers}
 
 
 @dataclass(frozen=True)

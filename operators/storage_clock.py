@@ -1,0 +1,167 @@
+"""Temporary-storage periods in event time, and when a departed container's state may be forgotten.
+
+A container in temporary storage may stay there a limited time (Customs Law 4458 Art. 48: 45 days for
+goods arriving by sea; configurable, extended by customs, A.3.9). The clock warns a configured number of
+days before the limit and reports the container once the limit has passed while it is still in storage.
+It advances on the input's event time (ticks), so a container that sends no events is still judged, and a
+replay raises the same alerts as the live run. An exit recorded late with a time before the limit
+resolves the overdue alert.
+
+It also tells each container's keyed state when it may be dropped: a configured time after the container
+left the port (:class:`Expire`), so the flow's state stays bounded by the containers in the port.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from operators.alert_ledger import AlertLedger
+from operators.alerts import Alert
+from operators.events import iso_ms
+from operators.port_events import EXIT_KINDS, PortEvent, Tick
+
+STORAGE_KINDS = ("storage_expiry_warning", "storage_overdue")
+
+
+@dataclass(frozen=True)
+class StorageParams:
+    """Storage limits and state retention.
+
+    Attributes:
+        limit_days: Temporary-storage period.
+        warn_days: Warn this many days before it ends.
+        retention_after_exit_h: Drop a container's state this long after it left the port.
+        flow: Flow name recorded on alerts.
+    """
+
+    limit_days: float = 45.0
+    warn_days: float = 5.0
+    retention_after_exit_h: float = 168.0
+    flow: str = "containers"
+
+
+@dataclass(frozen=True, slots=True)
+class Expire:
+    """A container left the port long enough ago that its keyed state may be dropped."""
+
+    container_no: str
+    at: datetime
+
+
+@dataclass
+class Stay:
+    """One temporary-storage stay of a container."""
+
+    entered_at: datetime
+    extensions: dict[str, float] = field(default_factory=dict)
+    exited_at: datetime | None = None
+    ledger: AlertLedger = field(default_factory=AlertLedger)
+
+    def deadline(self, limit_days: float) -> datetime:
+        """End of the storage period, with the extensions granted."""
+        return self.entered_at + timedelta(days=limit_days + sum(self.extensions.values()))
+
+
+@dataclass
+class ClockOutput:
+    """Alerts and state expiries of one item."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    expires: list[Expire] = field(default_factory=list)
+
+
+class StorageClock:
+    """Storage periods of every container in storage, and exit times for state retention (pure).
+
+    Args:
+        params: Limits and retention.
+    """
+
+    def __init__(self, params: StorageParams) -> None:
+        self.params = params
+        self.stays: dict[str, Stay] = {}
+        self.clock: datetime | None = None
+        self._due: list[tuple[datetime, str]] = []
+        self._expire: list[tuple[datetime, str]] = []
+
+    def on_item(self, item: PortEvent | Tick) -> ClockOutput:
+        """Take one event or tick; returns the alerts raised or resolved and the expiries due."""
+        out = ClockOutput()
+        if isinstance(item, PortEvent):
+            self._on_event(item, out)
+        ts = item.ts
+        if self.clock is None or ts > self.clock:
+            self.clock = ts
+        now = self.clock
+        while self._due and self._due[0][0] <= now:
+            _t, no = heapq.heappop(self._due)
+            out.alerts.extend(self._judge(no))
+        retention = timedelta(hours=self.params.retention_after_exit_h)
+        while self._expire and self._expire[0][0] + retention <= now:
+            exited_at, no = heapq.heappop(self._expire)
+            stay = self.stays.get(no)
+            if stay is not None and stay.exited_at is not None and stay.exited_at <= exited_at:
+                del self.stays[no]
+            out.expires.append(Expire(no, exited_at + retention))
+        return out
+
+    def _on_event(self, ev: PortEvent, out: ClockOutput) -> None:
+        no = ev.container_no
+        stay = self.stays.get(no)
+        if ev.event == "storage_entry":
+            if stay is None or stay.exited_at is not None:
+                stay = self.stays[no] = Stay(ev.ts)
+            else:
+                stay.entered_at = min(stay.entered_at, ev.ts)
+            self._schedule(no, stay)
+        elif stay is None:
+            if ev.event in EXIT_KINDS:
+                heapq.heappush(self._expire, (ev.ts, no))
+            return
+        elif ev.event == "storage_extension":
+            stay.extensions[ev.event_id] = float(ev.get("days", 0))
+            self._schedule(no, stay)
+        elif ev.event == "storage_exit" or (ev.event in EXIT_KINDS and stay.exited_at is None):
+            stay.exited_at = ev.ts if stay.exited_at is None else min(stay.exited_at, ev.ts)
+        if ev.event in EXIT_KINDS:
+            heapq.heappush(self._expire, (ev.ts, no))
+        out.alerts.extend(self._judge(no))
+
+    def _schedule(self, no: str, stay: Stay) -> None:
+        deadline = stay.deadline(self.params.limit_days)
+        heapq.heappush(self._due, (deadline - timedelta(days=self.params.warn_days), no))
+        heapq.heappush(self._due, (deadline, no))
+
+    def _judge(self, no: str) -> list[Alert]:
+        stay = self.stays.get(no)
+        if stay is None or self.clock is None:
+            return []
+        return stay.ledger.update(self.findings(no, stay), self.clock)
+
+    def findings(self, no: str, stay: Stay) -> list[Alert]:
+        """The storage alerts a stay deserves at the clock's time."""
+        assert self.clock is not None
+        p = self.params
+        deadline = stay.deadline(p.limit_days)
+        warn_at = deadline - timedelta(days=p.warn_days)
+        end = stay.exited_at or self.clock
+        details = {"entered_at": iso_ms(stay.entered_at), "deadline": iso_ms(deadline), "limit_days": p.limit_days,
+                   "extension_days": sum(stay.extensions.values()),
+                   "exited_at": iso_ms(stay.exited_at) if stay.exited_at else None}
+        alerts = []
+        if end >= warn_at and (stay.exited_at is None or stay.exited_at > warn_at):
+            alerts.append(Alert("storage_expiry_warning", "warning", "container", no, stay.entered_at, warn_at,
+                                f"Temporary-storage period ends {iso_ms(deadline)}: clear, extend or move the "
+                                "container.", details, p.flow))
+        if end >= deadline and (stay.exited_at is None or stay.exited_at > deadline):
+            alerts.append(Alert("storage_overdue", "critical", "container", no, stay.entered_at, deadline,
+                                f"Container still in temporary storage after its {p.limit_days:g}-day period "
+                                f"(+{sum(stay.extensions.values()):g} days extension) ended {iso_ms(deadline)}.",
+                                details, p.flow))
+        return alerts
+
+    def size(self) -> int:
+        """Stays and scheduled entries held, for state-size figures."""
+        return len(self.stays) + len(self._due) + len(self._expire)
