@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
-from flows import audit_cli
+from flows import audit_cli, cli_containers
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
@@ -98,17 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_alerts)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters", "campaign"),
-                   help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults")
+    s.add_argument("what", choices=("meters", "campaign", "containers"),
+                   help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults; "
+                        "containers: two vessel calls with planted discrepancies (truth.json)")
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--start", default="2026-03-01T06:00:00Z", help="discharge start (ISO 8601)")
     s.add_argument("--readings", type=int, help="write about this many meter readings (benchmark files)")
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
+    s.add_argument("--containers", type=int, default=2000, help="containers: containers on the first vessel call")
     s.set_defaults(func=cmd_simulate)
     add_report_commands(sub, common)
     audit_cli.add_parser(sub, common)
+    cli_containers.add_parser(sub, common)
     return p
 
 
@@ -264,7 +267,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.what == "campaign":
+    if args.what == "containers":
+        from connectors.simulate.containers import simulate_containers
+
+        truth = simulate_containers(args.out, datetime.fromisoformat(args.start).astimezone(UTC), seed=args.seed,
+                                    containers=args.containers)
+        print(f"{truth['events']} events, {len(truth['expected_alerts'])} planted discrepancies "
+              f"(truth.json)", file=sys.stderr)
+    elif args.what == "campaign":
         from connectors.simulate.campaign import simulate_campaign
 
         start = datetime.fromisoformat(args.start).astimezone(UTC)

@@ -1,6 +1,7 @@
 """Container and port tracking dataflow (G7, G10; circular 2017/3 A.1–A.6, B.3): wiring only.
 
-raw events ──decode──▶ container:NO ──ContainerTracker──▶ container_events, container_state, alerts
+raw events ──decode──▶ container_events (every accepted event, one batch of rows per input batch)
+│          container:NO ──ContainerTracker──▶ container_state, alerts
 │          discharge ──DischargeReconciler (vessel calls, ticks)──▶ discharge_reconciliation, alerts
 │          clock ──StorageClock (storage periods, exits, ticks)──▶ alerts; Expire ──▶ container:NO (drop state)
 │          exit_notices ──check_exit_notice──▶ alerts
@@ -32,6 +33,7 @@ from operators.port_events import (
     KEY_CLOCK,
     KEY_DEAD,
     KEY_DISCHARGE,
+    KEY_EVENT_ROWS,
     KEY_NOTICES,
     PORT_STREAMS,
     PortDecoder,
@@ -139,6 +141,7 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     events, errors = io.inputs(flow)
     keyed = cast(KeyedStream[Any], op.flat_map_batch("decode", events, PortDecoder(FLOW).decode_batch))
     decode_dead = op.filter_map("decode_dead", keyed, lambda kv: kv[1] if kv[0] == KEY_DEAD else None)
+    event_rows = op.filter_map("event_rows", keyed, lambda kv: kv[1] if kv[0] == KEY_EVENT_ROWS else None)
 
     c_params, d_params, s_params = container_params(cfg), discharge_params(cfg), storage_params(cfg)
     clock_in = op.filter("clock_in", keyed, lambda kv: kv[0] == KEY_CLOCK)
@@ -173,7 +176,7 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
         io.publish("dead_letters", op.map("dead_letter_msg", dead, dead_letter_message))
         io.publish("alerts", op.map("alert_msg", alerts, alert_message))
     alert_rows = op.map("alert_rows", alerts, lambda a: Rows.from_dicts("alerts", [alert_record(a)]))
-    rows = op.merge("rows", state_rows, alert_rows, op.map("dead_letter_rows", dead, _dead_rows))
+    rows = op.merge("rows", event_rows, state_rows, alert_rows, op.map("dead_letter_rows", dead, _dead_rows))
     op.output("warehouse", rows, io.sink)
     return flow
 

@@ -16,7 +16,6 @@ inspection discharged late (A.2.4), a seal broken or replaced without a reason (
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -379,7 +378,7 @@ class ContainerTracker:
     state: ContainerState | None = None
 
     def on_event(self, ev: PortEvent) -> ContainerOutput:
-        """Fold one event in; returns its ``container_events`` row, the new ``container_state`` row and alerts."""
+        """Fold one event in; returns the new ``container_state`` row and the alerts (new, changed, resolved)."""
         if ev.event_id in self.seen:
             return ContainerOutput()
         if self.state is not None and self.state.exited and self.state.exited_at is not None \
@@ -388,7 +387,7 @@ class ContainerTracker:
         self.seen.add(ev.event_id)
         bisect.insort(self.events, ev, key=lambda e: e.sort_key)
         self.state, alerts = fold(self.container_no, self.events, self.params)
-        out = ContainerOutput([event_row(ev), state_row(self.state)])
+        out = ContainerOutput([state_row(self.state)])
         out.alerts = self.ledger.update(alerts, ev.ts)
         return out
 
@@ -396,17 +395,6 @@ class ContainerTracker:
         """Whether the container left at least ``retention`` before ``at`` (its state can be dropped)."""
         s = self.state
         return s is not None and s.exited and s.exited_at is not None and at >= s.exited_at + retention
-
-
-def event_row(ev: PortEvent) -> Rows:
-    """The ``container_events`` row of an accepted event."""
-    return Rows.from_dicts("container_events", [{
-        "event_id": ev.event_id, "ts": ev.ts, "container_no": ev.container_no, "event": ev.event,
-        "stream": ev.stream, "vessel_call_id": ev.text("vessel_call_id"),
-        "summary_declaration_no": ev.text("summary_declaration_no"), "bl_no": ev.text("bl_no"),
-        "declaration_no": ev.text("declaration_no"),
-        "fields": json.dumps(dict(ev.fields), sort_keys=True, ensure_ascii=False), "source_position": ev.position,
-    }])
 
 
 def state_row(s: ContainerState) -> Rows:

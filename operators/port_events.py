@@ -8,8 +8,9 @@ does with a container) and ``port.customs`` (what customs decides about it). Eve
 :class:`PortDecoder` turns a batch of raw records into keyed items for the flow: container events (and
 customs decisions fanned out per container of ``container_numbers``) under ``container:NUMBER``, what the
 discharge reconciliation needs under :data:`KEY_DISCHARGE`, what the storage clock needs under
-:data:`KEY_CLOCK`, exit notices under :data:`KEY_NOTICES`, rejected records under :data:`KEY_DEAD`; each
-batch ends with a :class:`Tick` (its latest event time) for the two clocked keys.
+:data:`KEY_CLOCK`, exit notices under :data:`KEY_NOTICES`, rejected records under :data:`KEY_DEAD`, and the
+``container_events`` rows of every accepted event under :data:`KEY_EVENT_ROWS`; each batch ends with a
+:class:`Tick` (its latest event time) for the two clocked keys.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from operators.container_no import ContainerNumberError, validate
 from operators.events import DeadLetter, EventError, RawEvent, parse_ts
+from operators.rows import Rows
 
 STREAM_VESSELS = "port.vessels"
 STREAM_MANIFESTS = "port.manifests"
@@ -34,6 +36,7 @@ KEY_DISCHARGE = "discharge"
 KEY_CLOCK = "clock"
 KEY_NOTICES = "exit_notices"
 KEY_DEAD = "dead_letters"
+KEY_EVENT_ROWS = "container_events"
 CONTAINER_KEY = "container:"
 
 #: Allowed values of enumerated fields.
@@ -244,6 +247,7 @@ class PortDecoder:
     def decode_batch(self, batch: Iterable[RawEvent]) -> list[tuple[str, Any]]:
         """Keyed events, dead letters and a closing tick for one batch of records."""
         out: list[tuple[str, Any]] = []
+        records: list[dict[str, Any]] = []
         latest: datetime | None = None
         for raw in batch:
             try:
@@ -253,12 +257,26 @@ class PortDecoder:
                 continue
             for ev in events:
                 out.extend((key, ev) for key in route(ev))
+                records.append(event_record(ev))
             if latest is None or events[0].ts > latest:
                 latest = events[0].ts
+        if records:
+            out.append((KEY_EVENT_ROWS, Rows.from_dicts("container_events", records)))
         if latest is not None:
             out.append((KEY_DISCHARGE, Tick(latest)))
             out.append((KEY_CLOCK, Tick(latest)))
         return out
+
+
+def event_record(ev: PortEvent) -> dict[str, Any]:
+    """The ``container_events`` row of an accepted event (vessel and manifest events: no container)."""
+    return {
+        "event_id": ev.event_id, "ts": ev.ts, "container_no": ev.container_no, "event": ev.event,
+        "stream": ev.stream, "vessel_call_id": ev.text("vessel_call_id"),
+        "summary_declaration_no": ev.text("summary_declaration_no"), "bl_no": ev.text("bl_no"),
+        "declaration_no": ev.text("declaration_no"),
+        "fields": json.dumps(dict(ev.fields), sort_keys=True, ensure_ascii=False), "source_position": ev.position,
+    }
 
 
 def _ts_or_none(raw: RawEvent) -> datetime | None:

@@ -48,7 +48,9 @@ def container_numbers(rng: random.Random, n: int) -> list[str]:
     seen: set[str] = set()
     while len(seen) < n:
         seen.add(with_check_digit(f"{rng.choice(OWNERS)}{rng.randrange(1_000_000):06d}"))
-    return sorted(seen, key=lambda _x: rng.random())
+    out = sorted(seen)
+    rng.shuffle(out)
+    return out
 
 
 def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: int = 2000,
@@ -135,9 +137,11 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
 
     foreign_forms: dict[str, list[str]] = {}
     t = first
-    discharge_end = first + step * len(order)
+    # the late one comes off 26 h after its order whatever the size of the call
+    late_at = max(first + step * (len(order) - 1), approved + 26 * H)
+    discharge_end = late_at + step
     for idx, c in enumerate(order):
-        t = arrival + H if c == early else first + step * idx
+        t = arrival + H if c == early else late_at if c == late else first + step * idx
         sd, bl = sd_of[c]
         foreign = c == no_form or (c not in specials and rng.random() < 0.25)
         status = "empty" if rng.random() < 0.1 else "full"
