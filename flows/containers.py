@@ -114,6 +114,9 @@ class _SingletonLogic(StatefulLogic[Any, Item, State]):
     def on_item(self, value: Any) -> tuple[Iterable[Item], bool]:
         return self.emit(self.state.on_item(value)), StatefulLogic.RETAIN
 
+    def on_eof(self) -> tuple[Iterable[Item], bool]:
+        return self.emit(self.state.finish()), StatefulLogic.RETAIN
+
     def snapshot(self) -> State:
         return copy.deepcopy(self.state)
 

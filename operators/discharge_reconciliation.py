@@ -22,7 +22,7 @@ from typing import Any
 from operators.alert_ledger import AlertLedger
 from operators.alerts import Alert
 from operators.events import iso_ms
-from operators.port_events import PortEvent, Tick
+from operators.port_events import PortEvent, Tick, Watermark
 
 RECON_KINDS = ("discharge_missing", "discharge_surplus", "discharge_before_approval", "inspection_not_discharged")
 
@@ -126,11 +126,12 @@ class DischargeReconciler:
         self.params = params
         self.calls: dict[str, VesselCall] = {}
         self.clock: datetime | None = None
+        self.watermark = Watermark()
 
     def on_item(self, item: PortEvent | Tick) -> ReconcileOutput:
         """Take one event or tick; returns changed reconciliation rows and alerts."""
         if isinstance(item, Tick):
-            return self._advance(item.ts)
+            return self._advance(self.watermark.advance(item.stream, item.ts))
         ev = item
         call = self.calls.setdefault(ev.text("vessel_call_id"), VesselCall(ev.text("vessel_call_id")))
         out = ReconcileOutput()
@@ -160,21 +161,27 @@ class DischargeReconciler:
         if groups:
             call.updates += 1
             out.rows.extend(r for sd in sorted(groups) for r in self.rows(call, sd, ev.ts))
-        if ev.event == "departure" and call.closed_at is None:
-            self._merge(out, self._close(call, ev.ts))
-        elif call.closed_at is not None and ev.event in ("discharged", "manifest_line", "inspection_ordered"):
+        if call.closed_at is not None and ev.event in ("discharged", "manifest_line", "inspection_ordered"):
             out.alerts.extend(call.ledger.update(self.findings(call, call.closed_at), ev.ts))
-        out.rows.extend(self._advance(ev.ts).rows)
+        self._merge(out, self._advance(self.watermark.advance(ev.stream, ev.ts)))
         return out
 
-    def _advance(self, now: datetime) -> ReconcileOutput:
+    def finish(self) -> ReconcileOutput:
+        """End of input (a replay consumed): complete what the latest event time seen completes."""
+        return self._advance(self.watermark.finish())
+
+    def _advance(self, now: datetime | None) -> ReconcileOutput:
+        """Complete the calls the watermark has passed (departure, or the quiet period); drop old ones."""
         out = ReconcileOutput()
-        if self.clock is not None and now <= self.clock:
+        if now is None or (self.clock is not None and now <= self.clock):
             return out
         self.clock = now
         quiet = timedelta(hours=self.params.quiet_period_h)
         for cid, call in list(self.calls.items()):
-            if call.closed_at is None and call.last_discharge_at is not None and now >= call.last_discharge_at + quiet:
+            if call.closed_at is None and call.departed_at is not None and now >= call.departed_at:
+                self._merge(out, self._close(call, call.departed_at))
+            elif call.closed_at is None and call.last_discharge_at is not None \
+                    and now >= call.last_discharge_at + quiet:
                 self._merge(out, self._close(call, call.last_discharge_at + quiet))
             elif call.closed_at is not None and now >= call.closed_at + timedelta(hours=self.params.retention_h):
                 del self.calls[cid]

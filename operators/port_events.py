@@ -10,7 +10,13 @@ customs decisions fanned out per container of ``container_numbers``) under ``con
 discharge reconciliation needs under :data:`KEY_DISCHARGE`, what the storage clock needs under
 :data:`KEY_CLOCK`, exit notices under :data:`KEY_NOTICES`, rejected records under :data:`KEY_DEAD`, and the
 ``container_events`` rows of every accepted event under :data:`KEY_EVENT_ROWS`; each batch ends with a
-:class:`Tick` (its latest event time) for the two clocked keys.
+:class:`Tick` per stream (that stream's latest event time) for the two clocked keys.
+
+Event time across streams: a Kafka source reads its topics independently, so one topic can run days ahead
+of another. The clocked checks therefore judge time by a :class:`Watermark`: the least of the latest event
+times of the busy streams (``port.containers`` and ``port.customs``), so a departure read early from the
+vessels topic does not complete a discharge whose containers have not been read yet. A replay merges the
+files in event-time order, so there the watermark is simply the event time reached.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -129,9 +135,43 @@ class PortEvent:
 
 @dataclass(frozen=True, slots=True)
 class Tick:
-    """The event time reached by the input (latest ``ts`` of a decoded batch)."""
+    """The event time reached by one stream (its latest ``ts`` in a decoded batch; ``""``: every stream)."""
 
     ts: datetime
+    stream: str = ""
+
+
+#: Streams whose progress the clocked checks wait for (sparse streams — vessels, manifests — are not awaited:
+#: manifests precede the arrival by regulation, A.1.2.2, and a late one re-evaluates the call).
+WATERMARK_STREAMS = (STREAM_CONTAINERS, STREAM_CUSTOMS)
+
+
+@dataclass
+class Watermark:
+    """Event time every busy stream has reached: the least of their latest event times."""
+
+    latest: dict[str, datetime] = field(default_factory=dict)
+    high: datetime | None = None
+
+    def advance(self, stream: str, ts: datetime) -> datetime | None:
+        """Record that a stream (``""``: every stream) reached ``ts``; returns the watermark."""
+        if self.high is None or ts > self.high:
+            self.high = ts
+        for s in (WATERMARK_STREAMS if stream == "" else (stream,)):
+            if s not in self.latest or ts > self.latest[s]:
+                self.latest[s] = ts
+        return self.value
+
+    def finish(self) -> datetime | None:
+        """End of input: every stream has delivered everything, the watermark is the latest time seen."""
+        return None if self.high is None else self.advance("", self.high)
+
+    @property
+    def value(self) -> datetime | None:
+        """The watermark (``None`` until every busy stream has delivered an event)."""
+        if any(s not in self.latest for s in WATERMARK_STREAMS):
+            return None
+        return min(self.latest[s] for s in WATERMARK_STREAMS)
 
 
 def _text(obj: Mapping[str, Any], name: str) -> str:
@@ -248,7 +288,7 @@ class PortDecoder:
         """Keyed events, dead letters and a closing tick for one batch of records."""
         out: list[tuple[str, Any]] = []
         records: list[dict[str, Any]] = []
-        latest: datetime | None = None
+        latest: dict[str, datetime] = {}
         for raw in batch:
             try:
                 events = decode(raw)
@@ -258,13 +298,13 @@ class PortDecoder:
             for ev in events:
                 out.extend((key, ev) for key in route(ev))
                 records.append(event_record(ev))
-            if latest is None or events[0].ts > latest:
-                latest = events[0].ts
+            if raw.stream not in latest or events[0].ts > latest[raw.stream]:
+                latest[raw.stream] = events[0].ts
         if records:
             out.append((KEY_EVENT_ROWS, Rows.from_dicts("container_events", records)))
-        if latest is not None:
-            out.append((KEY_DISCHARGE, Tick(latest)))
-            out.append((KEY_CLOCK, Tick(latest)))
+        for stream, ts in sorted(latest.items()):
+            out.append((KEY_DISCHARGE, Tick(ts, stream)))
+            out.append((KEY_CLOCK, Tick(ts, stream)))
         return out
 
 

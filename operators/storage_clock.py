@@ -3,8 +3,9 @@
 A container in temporary storage may stay there a limited time (Customs Law 4458 Art. 48: 45 days for
 goods arriving by sea; configurable, extended by customs, A.3.9). The clock warns a configured number of
 days before the limit and reports the container once the limit has passed while it is still in storage.
-It advances on the input's event time (ticks), so a container that sends no events is still judged, and a
-replay raises the same alerts as the live run. An exit recorded late with a time before the limit
+It advances on the input's event time (ticks and the events' own times, as a
+:class:`~operators.port_events.Watermark` over the busy streams), so a container that sends no events is
+still judged, and a replay raises the same alerts as the live run. An exit recorded late with a time before the limit
 resolves the overdue alert.
 
 It also tells each container's keyed state when it may be dropped: a configured time after the container
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from operators.alert_ledger import AlertLedger
 from operators.alerts import Alert
 from operators.events import iso_ms
-from operators.port_events import EXIT_KINDS, PortEvent, Tick
+from operators.port_events import EXIT_KINDS, PortEvent, Tick, Watermark
 
 STORAGE_KINDS = ("storage_expiry_warning", "storage_overdue")
 
@@ -83,6 +84,7 @@ class StorageClock:
         self.params = params
         self.stays: dict[str, Stay] = {}
         self.clock: datetime | None = None
+        self.watermark = Watermark()
         self._due: list[tuple[datetime, str]] = []
         self._expire: list[tuple[datetime, str]] = []
 
@@ -91,10 +93,12 @@ class StorageClock:
         out = ClockOutput()
         if isinstance(item, PortEvent):
             self._on_event(item, out)
-        ts = item.ts
-        if self.clock is None or ts > self.clock:
+        ts = self.watermark.advance(item.stream, item.ts)
+        if ts is not None and (self.clock is None or ts > self.clock):
             self.clock = ts
         now = self.clock
+        if now is None:
+            return out
         while self._due and self._due[0][0] <= now:
             _t, no = heapq.heappop(self._due)
             out.alerts.extend(self._judge(no))
@@ -106,6 +110,11 @@ class StorageClock:
                 del self.stays[no]
             out.expires.append(Expire(no, exited_at + retention))
         return out
+
+    def finish(self) -> ClockOutput:
+        """End of input (a replay consumed): judge the storage periods at the latest event time seen."""
+        end = self.watermark.finish()
+        return self.on_item(Tick(end)) if end is not None else ClockOutput()
 
     def _on_event(self, ev: PortEvent, out: ClockOutput) -> None:
         no = ev.container_no

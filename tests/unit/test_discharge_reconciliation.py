@@ -27,11 +27,13 @@ def discharge(r, n, sd, bl, at):
                         load_status="full"))
 
 
-def feed(r, items):
-    alerts = []
-    for it in items:
-        alerts.extend(r.on_item(it).alerts)
-    return alerts
+def depart(r, at):
+    """The departure, then every stream reaching its time (the watermark passes it)."""
+    out = r.on_item(ev("departure", at, vessel_call_id="V1"))
+    more = r.on_item(Tick(at))
+    out.rows += more.rows
+    out.alerts += more.alerts
+    return out
 
 
 def test_a_clean_discharge_raises_nothing_and_completes_at_departure():
@@ -41,7 +43,7 @@ def test_a_clean_discharge_raises_nothing_and_completes_at_departure():
     alerts = []
     for i in range(3):
         alerts += discharge(r, N[i], "SD1", "BL1", T0 + 2 * H + i * H).alerts
-    out = r.on_item(ev("departure", T0 + 10 * H, vessel_call_id="V1"))
+    out = depart(r, T0 + 10 * H)
     assert alerts + out.alerts == []
     decl = [row for row in out.rows if row["level"] == "declaration"]
     assert decl[0]["declared"] == decl[0]["discharged"] == 3 and decl[0]["status"] == "complete"
@@ -62,7 +64,7 @@ def test_missing_and_surplus_per_declaration_with_the_numbers():
     manifest(r, "SD1", "BL1", N[:4])
     for i, n in enumerate([N[0], N[1], N[2], N[9]]):
         discharge(r, n, "SD1", "BL1", T0 + 2 * H + i * H)
-    alerts = r.on_item(ev("departure", T0 + 10 * H, vessel_call_id="V1")).alerts
+    alerts = depart(r, T0 + 10 * H).alerts
     by = {a.kind: a for a in alerts}
     assert sorted(by) == ["discharge_missing", "discharge_surplus"]
     assert by["discharge_missing"].details["missing"] == [N[3]] and by["discharge_missing"].entity_id == "SD1"
@@ -77,7 +79,7 @@ def test_a_declaration_with_several_bls_is_compared_per_bl():
     # N[1] declared on BL1 but reported on BL2: BL1 misses one, BL2 has one surplus, the declaration total is even
     for i, (n, bl) in enumerate([(N[0], "BL1"), (N[1], "BL2"), (N[2], "BL2"), (N[3], "BL2")]):
         discharge(r, n, "SD1", bl, T0 + 2 * H + i * H)
-    out = r.on_item(ev("departure", T0 + 10 * H, vessel_call_id="V1"))
+    out = depart(r, T0 + 10 * H)
     got = sorted((a.kind, a.discriminator, a.details.get("missing", a.details.get("surplus"))) for a in out.alerts)
     assert got == [("discharge_missing", "BL1", [N[1]]), ("discharge_surplus", "BL2", [N[1]])]
     rows = {(x["bl_no"], x["level"]): (x["declared"], x["discharged"]) for x in out.rows}
@@ -90,7 +92,7 @@ def test_count_only_manifest_and_undeclared_declaration():
     manifest(r, "SD1", "BL1", count=3)
     discharge(r, N[0], "SD1", "BL1", T0 + 2 * H)
     discharge(r, N[1], "SDX", "BLX", T0 + 3 * H)
-    alerts = r.on_item(ev("departure", T0 + 10 * H, vessel_call_id="V1")).alerts
+    alerts = depart(r, T0 + 10 * H).alerts
     got = sorted((a.kind, a.entity_type, a.entity_id, a.discriminator) for a in alerts)
     assert got == [("discharge_missing", "declaration", "SD1", ""), ("discharge_surplus", "vessel", "V1", "undeclared")]
     missing = next(a for a in alerts if a.kind == "discharge_missing")
@@ -116,10 +118,24 @@ def test_discharge_before_approval_and_inspection_not_discharged():
                  vessel_call_id="V1"))
     discharge(r, N[0], "SD1", "BL1", T0 + 30 * 60 * timedelta(seconds=1))
     r.on_item(ev("arrival_approved", T0 + H, vessel_call_id="V1", arrival_notification_no="VB1"))
-    alerts = r.on_item(ev("departure", T0 + 10 * H, vessel_call_id="V1")).alerts
+    alerts = depart(r, T0 + 10 * H).alerts
     got = sorted((a.kind, a.entity_id) for a in alerts)
     assert got == [("discharge_before_approval", "V1"), ("discharge_missing", "SD1"), ("inspection_not_discharged",
                                                                                       N[1])]
+
+
+def test_a_departure_read_before_the_containers_waits_for_the_watermark():
+    r = DischargeReconciler(P)
+    call_start(r)
+    manifest(r, "SD1", "BL1", N[:2])
+    # a Kafka source read the vessels topic ahead of the containers topic: the departure comes first
+    assert r.on_item(ev("departure", T0 + 10 * H, vessel_call_id="V1")).alerts == []
+    r.on_item(Tick(T0 + 11 * H, "port.customs"))
+    discharge(r, N[0], "SD1", "BL1", T0 + 2 * H)
+    discharge(r, N[1], "SD1", "BL1", T0 + 3 * H)
+    out = r.on_item(Tick(T0 + 10 * H, "port.containers"))
+    assert out.alerts == [] and {x["status"] for x in out.rows} == {"complete"}
+    assert r.calls["V1"].closed_at == T0 + 10 * H
 
 
 def test_a_late_discharge_after_completion_resolves_the_missing_alert():
@@ -127,7 +143,7 @@ def test_a_late_discharge_after_completion_resolves_the_missing_alert():
     call_start(r)
     manifest(r, "SD1", "BL1", N[:2])
     discharge(r, N[0], "SD1", "BL1", T0 + 2 * H)
-    (missing,) = r.on_item(ev("departure", T0 + 10 * H, vessel_call_id="V1")).alerts
+    (missing,) = depart(r, T0 + 10 * H).alerts
     out = discharge(r, N[1], "SD1", "BL1", T0 + 3 * H)  # recorded late, happened before departure
     assert [(a.alert_id, a.status) for a in out.alerts] == [(missing.alert_id, "resolved")]
 
@@ -136,7 +152,7 @@ def test_completed_calls_are_dropped_after_the_retention():
     r = DischargeReconciler(P)
     call_start(r)
     discharge(r, N[0], "SD1", "BL1", T0 + 2 * H)
-    r.on_item(ev("departure", T0 + 3 * H, vessel_call_id="V1"))
+    depart(r, T0 + 3 * H)
     r.on_item(Tick(T0 + 3 * H + timedelta(hours=71)))
     assert "V1" in r.calls
     r.on_item(Tick(T0 + 3 * H + timedelta(hours=72)))

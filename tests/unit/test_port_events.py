@@ -13,7 +13,7 @@ from operators.port_events import (
     decode,
     route,
 )
-from tests.unit.port_helpers import C1, C2, T0, ev
+from tests.unit.port_helpers import C1, C2, T0, H, ev
 
 
 def raw(stream, **obj):
@@ -83,4 +83,17 @@ def test_a_batch_gives_dead_letters_and_ends_with_ticks_at_its_latest_time():
     out = PortDecoder("containers").decode_batch(batch)
     dead = [v for k, v in out if k == KEY_DEAD]
     assert len(dead) == 1 and "undecodable JSON" in dead[0].reason and dead[0].position == "f:2"
-    assert out[-2:] == [(KEY_DISCHARGE, Tick(decode(batch[0])[0].ts)), (KEY_CLOCK, Tick(decode(batch[0])[0].ts))]
+    latest = decode(batch[0])[0].ts  # 06:00Z, later than the second one (05:00Z)
+    assert out[-2:] == [(KEY_DISCHARGE, Tick(latest, "port.containers")), (KEY_CLOCK, Tick(latest, "port.containers"))]
+    rows = next(v for k, v in out if k == "container_events")
+    assert [r["event_id"] for r in rows.records] == ["e1", "e2"]
+
+
+def test_the_watermark_waits_for_every_busy_stream():
+    from operators.port_events import Watermark
+
+    w = Watermark()
+    assert w.advance("port.vessels", T0) is None and w.advance("port.containers", T0) is None
+    assert w.advance("port.customs", T0 + H) == T0
+    assert w.advance("port.containers", T0 + 2 * H) == T0 + H
+    assert w.advance("", T0 + 5 * H) == T0 + 5 * H
