@@ -155,6 +155,7 @@ class ContainersConfig:
         inspection_discharge_max_h: A container selected for inspection discharged later than this after the
             order is reported (A.2.4).
         exit_notice_block_pct: Exit-notice weight difference above which loading is blocked (B.3: 10 %).
+        exit_kg_tolerance_pct: Weight leaving under a declaration beyond its released weight tolerated (A.5.2).
     """
 
     quiet_period_h: float = 6.0
@@ -164,6 +165,7 @@ class ContainersConfig:
     call_retention_h: float = 72.0
     inspection_discharge_max_h: float = 24.0
     exit_notice_block_pct: float = 10.0
+    exit_kg_tolerance_pct: float = 2.0
 
 
 @dataclass(frozen=True)

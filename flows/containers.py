@@ -5,6 +5,7 @@ raw events ──decode──▶ container_events (every accepted event, one bat
 │          discharge ──DischargeReconciler (vessel calls, ticks)──▶ discharge_reconciliation, alerts
 │          clock ──StorageClock (storage periods, exits, ticks)──▶ alerts; Expire ──▶ container:NO (drop state)
 │          exit_notices ──check_exit_notice──▶ alerts
+│          declaration:NO ──DeclarationBalance (release, exits on several vehicles)──▶ alerts
 └─ invalid ──────────────────────────────────▶ dead_letters (table, and topic with Kafka)
 Alerts go to the ``alerts`` table and, with Kafka, the alerts topic. The gate asks :func:`may_container_exit`.
 """
@@ -25,11 +26,13 @@ from flows.io import FlowIO
 from flows.meters import dead_letter_rows
 from operators.alerts import Alert, alert_message, alert_record
 from operators.container_state import ContainerParams, ContainerTracker, ExitAnswer, may_exit
+from operators.declaration_balance import DeclarationBalance
 from operators.discharge_reconciliation import DischargeParams, DischargeReconciler
 from operators.events import DeadLetter, dead_letter_message
 from operators.exit_notice import check_exit_notice
 from operators.port_events import (
     CONTAINER_KEY,
+    DECLARATION_KEY,
     KEY_CLOCK,
     KEY_DEAD,
     KEY_DISCHARGE,
@@ -99,6 +102,25 @@ class _ContainerLogic(StatefulLogic[tuple[str, Any], Item, ContainerTracker]):
     def snapshot(self) -> ContainerTracker:
         assert self.tracker is not None
         return copy.deepcopy(self.tracker)
+
+
+class _DeclarationLogic(StatefulLogic[tuple[str, Any], Item, DeclarationBalance]):
+    """Bytewax glue around one declaration's balance; forgotten once every released package has left."""
+
+    def __init__(self, resume: DeclarationBalance | None, tolerance_pct: float) -> None:
+        self.balance = resume
+        self.tolerance_pct = tolerance_pct
+
+    def on_item(self, value: tuple[str, Any]) -> tuple[Iterable[Item], bool]:
+        key, ev = value
+        if self.balance is None:
+            self.balance = DeclarationBalance(key[len(DECLARATION_KEY):], self.tolerance_pct, flow=FLOW)
+        alerts = self.balance.on_event(ev)
+        return alerts, StatefulLogic.DISCARD if self.balance.complete else StatefulLogic.RETAIN
+
+    def snapshot(self) -> DeclarationBalance:
+        assert self.balance is not None
+        return copy.deepcopy(self.balance)
 
 
 State = DischargeReconciler | StorageClock
@@ -171,7 +193,14 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
         "exit_notices", op.filter("notices_in", keyed, lambda kv: kv[0] == KEY_NOTICES),
         lambda kv: check_exit_notice(cast(PortEvent, kv[1]), block_pct, FLOW))
 
-    items = op.merge("items", container_items, discharge_items, clock_items, notice_alerts)
+    declarations = op.map("tag_declaration", op.filter("declarations", keyed,
+                                                       lambda kv: kv[0].startswith(DECLARATION_KEY)),
+                          lambda kv: (kv[0], kv))
+    tolerance = cfg.containers.exit_kg_tolerance_pct
+    declaration_alerts = op.key_rm("declaration_out", op.stateful(
+        "declaration_balance", declarations, lambda resume: _DeclarationLogic(resume, tolerance)))
+
+    items = op.merge("items", container_items, discharge_items, clock_items, notice_alerts, declaration_alerts)
     state_rows = op.filter_map("state_rows", items, lambda x: x if isinstance(x, Rows) else None)
     alerts = op.filter_map("alerts", items, lambda x: x if isinstance(x, Alert) else None)
     dead = op.merge("dead_letters", *([decode_dead] + ([errors] if errors is not None else [])))

@@ -62,6 +62,7 @@ class VesselCall:
     departed_at: datetime | None = None
     declared: dict[tuple[str, str], Declared] = field(default_factory=dict)
     discharged: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
+    by_group: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     inspections: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     last_discharge_at: datetime | None = None
     closed_at: datetime | None = None
@@ -78,6 +79,14 @@ class VesselCall:
     def multi_bl(self, sd: str) -> bool:
         """Whether a summary declaration covers several bills of lading (compared per B/L, A.3.3)."""
         return sum(1 for (s, _b) in self.declared if s == sd) > 1
+
+    def discharge(self, container_no: str, sd: str, bl: str, ts: datetime) -> None:
+        """Record a discharge (a repeated one replaces the earlier report)."""
+        old = self.discharged.get(container_no)
+        if old is not None:
+            self.by_group.get((old[0], old[1]), set()).discard(container_no)
+        self.discharged[container_no] = (sd, bl, ts)
+        self.by_group.setdefault((sd, bl), set()).add(container_no)
 
 
 @dataclass
@@ -150,7 +159,7 @@ class DischargeReconciler:
             old = call.discharged.get(ev.container_no)
             if old is not None:
                 groups.add(old[0])
-            call.discharged[ev.container_no] = (ev.text("summary_declaration_no"), ev.text("bl_no"), ev.ts)
+            call.discharge(ev.container_no, ev.text("summary_declaration_no"), ev.text("bl_no"), ev.ts)
             groups.add(ev.text("summary_declaration_no"))
             if call.last_discharge_at is None or ev.ts > call.last_discharge_at:
                 call.last_discharge_at = ev.ts
@@ -202,7 +211,8 @@ class DischargeReconciler:
 
     def _groups(self, call: VesselCall, sd: str) -> list[tuple[str, _Group]]:
         """(bl, group) per B/L of a declaration, then ('', group) for the whole declaration."""
-        bls = sorted({b for s, b in call.declared if s == sd} | {d[1] for d in call.discharged.values() if d[0] == sd})
+        bls = sorted({b for s, b in call.declared if s == sd} | {b for (s, b), cs in call.by_group.items()
+                                                                 if s == sd and cs})
         per_bl: list[tuple[str, _Group]] = []
         total_numbers: set[str] | None = set()
         total_declared = 0
@@ -210,14 +220,14 @@ class DischargeReconciler:
             dec = call.declared.get((sd, bl))
             nums = dec.numbers if dec is not None else frozenset()
             count = dec.count if dec is not None else 0
-            dis = {c for c, d in call.discharged.items() if d[0] == sd and d[1] == bl}
+            dis = set(call.by_group.get((sd, bl), ()))
             per_bl.append((bl, _Group(nums, count, dis)))
             total_declared += count
             if nums is None or total_numbers is None:
                 total_numbers = None
             else:
                 total_numbers |= nums
-        all_dis = {c for c, d in call.discharged.items() if d[0] == sd}
+        all_dis = set().union(*(dis for _bl, dis in ((b, g.discharged) for b, g in per_bl)))
         whole = _Group(frozenset(total_numbers) if total_numbers is not None else None, total_declared, all_dis)
         return [*per_bl, ("", whole)]
 

@@ -43,6 +43,7 @@ KEY_CLOCK = "clock"
 KEY_NOTICES = "exit_notices"
 KEY_DEAD = "dead_letters"
 KEY_EVENT_ROWS = "container_events"
+DECLARATION_KEY = "declaration:"
 CONTAINER_KEY = "container:"
 
 #: Allowed values of enumerated fields.
@@ -85,6 +86,7 @@ KINDS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "tracking_form_registered": (STREAM_CUSTOMS, ("form_no", "container_numbers")),
     "tracking_form_approved": (STREAM_CUSTOMS, ("form_no", "container_numbers")),
     "declaration_completed": (STREAM_CUSTOMS, ("declaration_no", "container_numbers")),
+    "declaration_released": (STREAM_CUSTOMS, ("declaration_no", "package_count", "gross_kg")),
 }
 #: Kinds the discharge reconciliation reads (inspection orders only with a ``vessel_call_id``).
 DISCHARGE_KINDS = frozenset({"arrival", "arrival_approved", "departure", "manifest_line", "discharged",
@@ -247,6 +249,9 @@ def decode(raw: RawEvent) -> list[PortEvent]:
         for name in ("summary_declaration_no", "bl_no", "declaration_no", "reason", "seal_no"):
             if name in obj and obj[name] is not None and not isinstance(obj[name], str):
                 raise EventError(f"{name}: expected a string, got {obj[name]!r}")
+        for name in ("package_count", "gross_kg"):
+            if name in obj and obj[name] is not None and name not in required:
+                _check_field(kind, obj, name)
         if "foreign" in obj and not isinstance(obj["foreign"], bool):
             raise EventError(f"foreign: expected true or false, got {obj['foreign']!r}")
         if kind == "manifest_line" and "container_numbers" in obj:
@@ -271,6 +276,9 @@ def route(ev: PortEvent) -> list[str]:
         keys.append(KEY_CLOCK)
     if ev.event == "exit_notice":
         keys.append(KEY_NOTICES)
+    if ev.event == "declaration_released" or (ev.event == "gate_out" and ev.get("declaration_no") and (
+            ev.get("package_count") is not None or ev.get("gross_kg") is not None)):
+        keys.append(DECLARATION_KEY + ev.text("declaration_no"))
     return keys
 
 

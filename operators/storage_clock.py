@@ -147,6 +147,10 @@ class StorageClock:
         stay = self.stays.get(no)
         if stay is None or self.clock is None:
             return []
+        end = stay.exited_at or self.clock
+        if not stay.ledger.emitted and end < stay.deadline(self.params.limit_days) - timedelta(
+                days=self.params.warn_days):
+            return []  # nothing to say and nothing said: skip building the evidence
         return stay.ledger.update(self.findings(no, stay), self.clock)
 
     def findings(self, no: str, stay: Stay) -> list[Alert]:

@@ -126,8 +126,13 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
     early = order[0]
     w.expect("discharge_before_approval", call)
 
-    specials = order[1:12]
+    specials = order[1:17]
     open_hold, no_storage_exit, no_form, no_reason, overdue, warn_only = specials[:6]
+    # goods of one declaration leaving on several vehicles (A.5.3): IM-MULTI-1 balances, IM-MULTI-2 overdraws
+    multi_exits = {specials[11]: ("IM-MULTI-1", 30, 6000.0), specials[12]: ("IM-MULTI-1", 30, 6000.0),
+                   specials[13]: ("IM-MULTI-1", 40, 8000.0), specials[14]: ("IM-MULTI-2", 40, 9000.0),
+                   specials[15]: ("IM-MULTI-2", 30, 6000.0)}
+    w.expect("exit_over_declared_packages", "IM-MULTI-2")
     w.expect("exit_with_open_hold", open_hold)
     w.expect("exit_without_storage_exit", no_storage_exit)
     w.expect("exit_without_tracking_form", no_form)
@@ -181,8 +186,13 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
         leave = discharge_end + timedelta(days=rng.uniform(2, 28))
         if c != no_storage_exit:
             w.add("port.containers", "storage_exit", leave, container_no=c, exit_slip_no=f"GDC-{idx:06d}")
-        w.add("port.containers", "gate_out", leave + H, container_no=c, plate=f"33 ABC {idx % 1000:03d}",
-              declaration_no=f"IM26{idx:06d}")
+        if c in multi_exits:
+            decl_no, packages, kg = multi_exits[c]
+            w.add("port.containers", "gate_out", leave + H, container_no=c, plate=f"33 ABC {idx % 1000:03d}",
+                  declaration_no=decl_no, package_count=packages, gross_kg=kg)
+        else:
+            w.add("port.containers", "gate_out", leave + H, container_no=c, plate=f"33 ABC {idx % 1000:03d}",
+                  declaration_no=f"IM26{idx:06d}")
     for n, (_sd, cs) in enumerate(sorted(foreign_forms.items())):
         form = f"KTF-{n:05d}"
         w.add("port.customs", "tracking_form_registered", discharge_end + 6 * H, form_no=form, container_numbers=cs)
@@ -191,6 +201,9 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
             w.add("port.customs", "tracking_form_approved", discharge_end + 30 * H, form_no=form,
                   container_numbers=approved_cs)
     w.add("port.vessels", "departure", discharge_end + 2 * H, vessel_call_id=call)
+    for decl_no, packages, kg in (("IM-MULTI-1", 100, 20_000.0), ("IM-MULTI-2", 60, 15_000.0)):
+        w.add("port.customs", "declaration_released", discharge_end + D, declaration_no=decl_no,
+              package_count=packages, gross_kg=kg)
 
     # second call ~50 days later: a clean discharge, two export containers loaded, the exit notices
     call2, t2 = f"VC-{start:%Y%m%d}-02", start + 50 * D
