@@ -1,14 +1,17 @@
-"""``quaywatch containers status NUMBER`` and ``quaywatch containers history NUMBER``."""
+"""``quaywatch containers status|history NUMBER`` and ``quaywatch containers demo``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from connectors.warehouse.container_queries import container_alerts, container_history, container_state
 from flows.config import load_config
-from flows.run import open_warehouse
+from flows.run import RunOptions, open_warehouse, run_flow
 from operators.container_state import exit_answer_from_row
 
 STATE_FIELDS = ("status", "customs_status", "holds", "vessel_call_id", "summary_declaration_no", "bl_no",
@@ -30,6 +33,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     h.add_argument("number")
     h.add_argument("--format", choices=("json", "csv", "table"), default="table")
     h.set_defaults(func=cmd_history)
+    d = csub.add_parser("demo", help="simulate two vessel calls with planted discrepancies, run the flow, "
+                                     "show what it found against what was planted")
+    common(d)
+    d.add_argument("--containers", type=int, default=2000, help="containers on the first vessel call")
+    d.add_argument("--seed", type=int, default=7)
+    d.set_defaults(func=cmd_demo)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -67,3 +76,40 @@ def cmd_history(args: argparse.Namespace) -> int:
         print()
         write_result(sys.stdout, names, rows, args.format)
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Simulate, run the containers flow into the embedded warehouse, compare the alerts with the truth."""
+    from connectors.simulate.containers import simulate_containers
+    from connectors.warehouse.client import connect, redact
+    from flows.cli import write_result
+
+    cfg = load_config(args.config)
+    replay = args.data_dir / "containers-demo" / "replay"
+    print(f"1/3 simulating two vessel calls ({args.containers} + 5 containers) into {replay} (seed {args.seed}) ...")
+    truth = simulate_containers(replay, datetime(2026, 3, 1, 6, tzinfo=UTC), seed=args.seed,
+                                containers=args.containers)
+    print("2/3 running the containers flow (Bytewax) into the embedded warehouse (chDB) ...")
+    t0 = time.perf_counter()
+    res = run_flow("containers", cfg, RunOptions(f"file:{replay}", args.warehouse, args.data_dir))
+    print(f"    {truth['events']} events in {time.perf_counter() - t0:.1f} s -> {redact(res.dsn)}")
+    client, db = connect(res.dsn), cfg.warehouse.database
+    planted = Counter(a["kind"] for a in truth["expected_alerts"])
+    found = Counter(str(r[0]) for r in client.query(
+        f"SELECT kind FROM {db}.alerts WHERE flow = 'containers' AND status = 'open'",
+        settings={"final": 1}).result_rows)
+    print("3/3 results\n\n== Alerts: found by the flow vs planted by the simulator")
+    write_result(sys.stdout, ["kind", "found", "planted"],
+                 [(k, found.get(k, 0), planted.get(k, 0)) for k in sorted(set(planted) | set(found))], "table")
+    print("\n== Discharge list vs summary declarations, where they differ (discharge_reconciliation)")
+    r = client.query(f"SELECT vessel_call_id, summary_declaration_no, bl_no, level, declared, discharged, missing, "
+                     f"surplus, status FROM {db}.discharge_reconciliation WHERE missing_count + surplus_count > 0 "
+                     "ORDER BY vessel_call_id, summary_declaration_no, bl_no", settings={"final": 1})
+    write_result(sys.stdout, list(r.column_names), r.result_rows, "table")
+    print("\n== Containers in the port that may not leave now (container_state)")
+    r = client.query(f"SELECT container_no, status, customs_status, hold_reason FROM {db}.container_state "
+                     "WHERE NOT may_exit AND status NOT IN ('exited', 'loaded') ORDER BY container_no LIMIT 10",
+                     settings={"final": 1})
+    write_result(sys.stdout, list(r.column_names), r.result_rows, "table")
+    print("\nAsk about one container: quaywatch containers status NUMBER / quaywatch containers history NUMBER")
+    return 0 if found == planted else 1  # exit 1 tells a script the flow and the truth disagree

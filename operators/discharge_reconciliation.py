@@ -136,13 +136,18 @@ class DischargeReconciler:
         self.calls: dict[str, VesselCall] = {}
         self.clock: datetime | None = None
         self.watermark = Watermark()
+        #: Completion time of calls already dropped (a few per day): a later event for one is reported.
+        self.dropped: dict[str, datetime] = {}
 
     def on_item(self, item: PortEvent | Tick) -> ReconcileOutput:
         """Take one event or tick; returns changed reconciliation rows and alerts."""
         if isinstance(item, Tick):
             return self._advance(self.watermark.advance(item.stream, item.ts))
         ev = item
-        call = self.calls.setdefault(ev.text("vessel_call_id"), VesselCall(ev.text("vessel_call_id")))
+        cid = ev.text("vessel_call_id")
+        if cid in self.dropped and cid not in self.calls:
+            return self._after_drop(ev, self.dropped[cid])
+        call = self.calls.setdefault(cid, VesselCall(cid))
         out = ReconcileOutput()
         groups: set[str] = set()
         if ev.event == "arrival":
@@ -175,6 +180,21 @@ class DischargeReconciler:
         self._merge(out, self._advance(self.watermark.advance(ev.stream, ev.ts)))
         return out
 
+    def _after_drop(self, ev: PortEvent, closed_at: datetime) -> ReconcileOutput:
+        """An event for a call completed and dropped long ago: not counted, but reported, never silent."""
+        out = self._advance(self.watermark.advance(ev.stream, ev.ts))
+        if ev.event in ("discharged", "manifest_line"):
+            what = ev.container_no or ev.text("summary_declaration_no")
+            out.alerts.append(Alert(
+                "discharge_after_completion", "warning", "vessel", ev.text("vessel_call_id"), ev.ts, ev.ts,
+                f"{ev.event.replace('_', ' ')} {what} reported for {ev.text('vessel_call_id')} more than "
+                f"{self.params.retention_h:g} h after its discharge was completed ({iso_ms(closed_at)}): not counted "
+                "in the reconciliation; check it by hand.",
+                {"event": ev.event, "event_id": ev.event_id, "container_no": ev.container_no,
+                 "summary_declaration_no": ev.text("summary_declaration_no"), "completed_at": iso_ms(closed_at)},
+                self.params.flow, discriminator=ev.event_id))
+        return out
+
     def finish(self) -> ReconcileOutput:
         """End of input (a replay consumed): complete what the latest event time seen completes."""
         return self._advance(self.watermark.finish())
@@ -193,6 +213,7 @@ class DischargeReconciler:
                     and now >= call.last_discharge_at + quiet:
                 self._merge(out, self._close(call, call.last_discharge_at + quiet))
             elif call.closed_at is not None and now >= call.closed_at + timedelta(hours=self.params.retention_h):
+                self.dropped[cid] = call.closed_at
                 del self.calls[cid]
         return out
 

@@ -107,3 +107,12 @@ def test_container_status_command(port, warehouse, chdb_dsn, tmp_path, capsys, m
     assert main(["containers", "history", held, "--warehouse", chdb_dsn]) == 0
     out = capsys.readouterr().out
     assert "discharged" in out and "storage_entry" in out and "storage_overdue" in out
+
+
+def test_containers_demo_command_finds_what_it_planted(warehouse, chdb_dsn, tmp_path, capsys, monkeypatch):
+    _client, db = warehouse
+    monkeypatch.setenv("QUAYWATCH__WAREHOUSE__DATABASE", db)
+    rc = main(["containers", "demo", "--containers", "300", "--warehouse", chdb_dsn, "--data-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "discharge_missing               2      2" in out and "complete" in out

@@ -157,6 +157,11 @@ def test_completed_calls_are_dropped_after_the_retention():
     assert "V1" in r.calls
     r.on_item(Tick(T0 + 3 * H + timedelta(hours=72)))
     assert r.calls == {}
+    # a discharge reported after that is not counted into a new, empty call but reported
+    out = discharge(r, N[1], "SD1", "BL1", T0 + 80 * H)
+    assert [(a.kind, a.entity_id, a.details["container_no"]) for a in out.alerts] == [
+        ("discharge_after_completion", "V1", N[1])]
+    assert r.calls == {} and out.rows == []
 
 
 def test_duplicate_discharges_count_once():
