@@ -12,10 +12,10 @@ Alerts go to the ``alerts`` table and, with Kafka, the alerts topic. The gate as
 
 from __future__ import annotations
 
-import copy
+import pickle
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
@@ -48,6 +48,7 @@ from operators.storage_clock import Expire, StorageClock, StorageParams
 FLOW = "containers"
 STREAMS: tuple[str, ...] = PORT_STREAMS
 Item = Rows | Alert | Expire
+_T = TypeVar("_T")
 
 
 def container_params(cfg: Config) -> ContainerParams:
@@ -101,7 +102,7 @@ class _ContainerLogic(StatefulLogic[tuple[str, Any], Item, ContainerTracker]):
 
     def snapshot(self) -> ContainerTracker:
         assert self.tracker is not None
-        return copy.deepcopy(self.tracker)
+        return _copy(self.tracker)
 
 
 class _DeclarationLogic(StatefulLogic[tuple[str, Any], Item, DeclarationBalance]):
@@ -120,7 +121,7 @@ class _DeclarationLogic(StatefulLogic[tuple[str, Any], Item, DeclarationBalance]
 
     def snapshot(self) -> DeclarationBalance:
         assert self.balance is not None
-        return copy.deepcopy(self.balance)
+        return _copy(self.balance)
 
 
 State = DischargeReconciler | StorageClock
@@ -140,7 +141,16 @@ class _SingletonLogic(StatefulLogic[Any, Item, State]):
         return self.emit(self.state.finish()), StatefulLogic.RETAIN
 
     def snapshot(self) -> State:
-        return copy.deepcopy(self.state)
+        return _copy(self.state)
+
+
+def _copy(state: _T) -> _T:
+    """An independent copy of a keyed state for a Bytewax snapshot (taken at every epoch, recovery or not).
+
+    A pickle round trip, several times faster than :func:`copy.deepcopy` on these plain data classes: with
+    deepcopy the snapshots of the terminal-wide reconciler and clock dominated the flow's time (measured).
+    """
+    return cast(_T, pickle.loads(pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
 
 
 def _discharge_items(out: Any) -> list[Item]:
