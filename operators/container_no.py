@@ -9,6 +9,7 @@ power of its position, modulo 11, with 10 written as 0 (ISO 6346:1995 Annex A).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _FORMAT = re.compile(r"^[A-Z]{3}[UJZ][0-9]{6}[0-9]$")
 _PREFIX = re.compile(r"^[A-Z]{3}[UJZ][0-9]{6}$")
@@ -55,6 +56,7 @@ def normalize(number: str) -> str:
     return re.sub(r"[\s\-/]", "", number).upper()
 
 
+@lru_cache(maxsize=1 << 16)
 def validate(number: str) -> str:
     """The normalized container number, if it is well formed and its check digit is right.
 
@@ -66,6 +68,8 @@ def validate(number: str) -> str:
 
     Raises:
         ContainerNumberError: When the format or the check digit is wrong.
+
+    Results are cached (a container's number recurs in every event about it).
     """
     n = normalize(number)
     if not _FORMAT.match(n):

@@ -63,6 +63,8 @@ class VesselCall:
     declared: dict[tuple[str, str], Declared] = field(default_factory=dict)
     discharged: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     by_group: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    declared_bls: dict[str, set[str]] = field(default_factory=dict)
+    discharged_bls: dict[str, set[str]] = field(default_factory=dict)
     inspections: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     last_discharge_at: datetime | None = None
     closed_at: datetime | None = None
@@ -78,7 +80,12 @@ class VesselCall:
 
     def multi_bl(self, sd: str) -> bool:
         """Whether a summary declaration covers several bills of lading (compared per B/L, A.3.3)."""
-        return sum(1 for (s, _b) in self.declared if s == sd) > 1
+        return len(self.declared_bls.get(sd, ())) > 1
+
+    def declare(self, sd: str, bl: str, line: Declared) -> None:
+        """Record a summary declaration line (a repeated one replaces the earlier)."""
+        self.declared[(sd, bl)] = line
+        self.declared_bls.setdefault(sd, set()).add(bl)
 
     def discharge(self, container_no: str, sd: str, bl: str, ts: datetime) -> None:
         """Record a discharge (a repeated one replaces the earlier report)."""
@@ -87,6 +94,7 @@ class VesselCall:
             self.by_group.get((old[0], old[1]), set()).discard(container_no)
         self.discharged[container_no] = (sd, bl, ts)
         self.by_group.setdefault((sd, bl), set()).add(container_no)
+        self.discharged_bls.setdefault(sd, set()).add(bl)
 
 
 @dataclass
@@ -149,7 +157,7 @@ class DischargeReconciler:
             return self._after_drop(ev, self.dropped[cid])
         call = self.calls.setdefault(cid, VesselCall(cid))
         out = ReconcileOutput()
-        groups: set[str] = set()
+        groups: dict[str, set[str] | None] = {}  # declaration → B/Ls whose rows changed (None: all)
         if ev.event == "arrival":
             call.arrival_at, call.vessel_name, call.voyage = ev.ts, ev.text("vessel_name"), ev.text("voyage")
         elif ev.event == "arrival_approved":
@@ -158,14 +166,17 @@ class DischargeReconciler:
             numbers = ev.get("container_numbers")
             nums = frozenset(numbers) if numbers is not None else None
             count = int(ev.get("container_count", len(nums) if nums is not None else 0))
-            call.declared[(ev.text("summary_declaration_no"), ev.text("bl_no"))] = Declared(nums, count)
-            groups.add(ev.text("summary_declaration_no"))
+            call.declare(ev.text("summary_declaration_no"), ev.text("bl_no"), Declared(nums, count))
+            groups[ev.text("summary_declaration_no")] = None  # one B/L more can change every B/L's level
         elif ev.event == "discharged":
             old = call.discharged.get(ev.container_no)
             if old is not None:
-                groups.add(old[0])
-            call.discharge(ev.container_no, ev.text("summary_declaration_no"), ev.text("bl_no"), ev.ts)
-            groups.add(ev.text("summary_declaration_no"))
+                groups[old[0]] = None
+            sd, bl = ev.text("summary_declaration_no"), ev.text("bl_no")
+            call.discharge(ev.container_no, sd, bl, ev.ts)
+            changed = groups.get(sd, set())
+            if changed is not None:
+                groups[sd] = changed | {bl}
             if call.last_discharge_at is None or ev.ts > call.last_discharge_at:
                 call.last_discharge_at = ev.ts
         elif ev.event == "inspection_ordered":
@@ -174,7 +185,7 @@ class DischargeReconciler:
             call.departed_at = ev.ts
         if groups:
             call.updates += 1
-            out.rows.extend(r for sd in sorted(groups) for r in self.rows(call, sd, ev.ts))
+            out.rows.extend(r for sd in sorted(groups) for r in self.rows(call, sd, ev.ts, groups[sd]))
         if call.closed_at is not None and ev.event in ("discharged", "manifest_line", "inspection_ordered"):
             out.alerts.extend(call.ledger.update(self.findings(call, call.closed_at), ev.ts))
         self._merge(out, self._advance(self.watermark.advance(ev.stream, ev.ts)))
@@ -225,15 +236,15 @@ class DischargeReconciler:
     def _close(self, call: VesselCall, at: datetime) -> ReconcileOutput:
         call.closed_at = at
         call.updates += 1
-        sds = sorted({sd for sd, _b in call.declared} | {d[0] for d in call.discharged.values()})
+        sds = sorted(set(call.declared_bls) | set(call.discharged_bls))
         out = ReconcileOutput([r for sd in sds for r in self.rows(call, sd, at)])
         out.alerts = call.ledger.update(self.findings(call, at), at)
         return out
 
     def _groups(self, call: VesselCall, sd: str) -> list[tuple[str, _Group]]:
         """(bl, group) per B/L of a declaration, then ('', group) for the whole declaration."""
-        bls = sorted({b for s, b in call.declared if s == sd} | {b for (s, b), cs in call.by_group.items()
-                                                                 if s == sd and cs})
+        bls = sorted(call.declared_bls.get(sd, set()) | {b for b in call.discharged_bls.get(sd, ())
+                                                         if call.by_group.get((sd, b))})
         per_bl: list[tuple[str, _Group]] = []
         total_numbers: set[str] | None = set()
         total_declared = 0
@@ -252,8 +263,15 @@ class DischargeReconciler:
         whole = _Group(frozenset(total_numbers) if total_numbers is not None else None, total_declared, all_dis)
         return [*per_bl, ("", whole)]
 
-    def rows(self, call: VesselCall, sd: str, at: datetime) -> list[dict[str, Any]]:
-        """The ``discharge_reconciliation`` records of one summary declaration of a call (``at``: event time)."""
+    def rows(self, call: VesselCall, sd: str, at: datetime, bls: set[str] | None = None) -> list[dict[str, Any]]:
+        """The ``discharge_reconciliation`` records of one summary declaration of a call (``at``: event time).
+
+        Args:
+            call: The vessel call.
+            sd: The summary declaration.
+            at: Event time of the change.
+            bls: Only these B/Ls' rows (and the declaration's), or every B/L's when ``None``.
+        """
         status = "complete" if call.closed_at is not None else "discharging"
         return [{
             "vessel_call_id": call.vessel_call_id, "summary_declaration_no": sd, "bl_no": bl,
@@ -261,14 +279,14 @@ class DischargeReconciler:
             "missing_count": g.missing_count, "surplus_count": g.surplus_count, "missing": g.missing,
             "surplus": g.surplus, "status": status, "ts": call.closed_at or call.last_discharge_at or at,
             "revision": call.updates,
-        } for bl, g in self._groups(call, sd)]
+        } for bl, g in self._groups(call, sd) if not bl or bls is None or bl in bls]
 
     def findings(self, call: VesselCall, at: datetime) -> list[Alert]:
         """Every discrepancy of a completed call, as alerts."""
         start = call.opened_at or at
         alerts: list[Alert] = []
         flow = self.params.flow
-        declared_sds = {sd for sd, _b in call.declared}
+        declared_sds = set(call.declared_bls)
         for sd in sorted(declared_sds):
             groups = self._groups(call, sd)
             judged = [(bl, g) for bl, g in groups if bl] if call.multi_bl(sd) else [("", groups[-1][1])]

@@ -2,10 +2,11 @@
 
 :func:`simulate_containers` writes a replay directory (``port.vessels.jsonl``, ``port.manifests.jsonl``,
 ``port.containers.jsonl``, ``port.customs.jsonl``) and ``truth.json``: the discrepancies it planted, as the
-alerts (kind, entity, discriminator) the flow must raise — and no others. A first vessel call discharges a
-few thousand containers which then go through temporary storage, inspections and the gate over about a
-month; a second call about 50 days later discharges a few containers, loads two export containers and
-carries the exit notices, so the event time passes the storage limits.
+alerts (kind, entity, discriminator) the flow must raise — and no others. A first vessel call discharges
+thousands of containers, each of which goes through temporary storage, maybe inspections, and leaves 2–28
+days after its discharge; a second call at least 50 days later (after every container of the first has
+left) discharges a few containers, loads two export containers and carries the exit notices, so the event
+time passes the storage limits.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def container_numbers(rng: random.Random, n: int) -> list[str]:
 
 
 def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: int = 2000,
-                        duplicates: float = 0.01, bad_lines: bool = True) -> dict[str, Any]:
+                        duplicates: float = 0.01, bad_lines: bool = True, step_s: float = 50.0) -> dict[str, Any]:
     """Write a replay directory with planted discrepancies and its ground truth.
 
     Args:
@@ -64,6 +65,7 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
         containers: Containers discharged from the first vessel (at least 200).
         duplicates: Share of container events written twice (same ``event_id``).
         bad_lines: Append a malformed record, a wrong check digit and an unknown kind.
+        step_s: Seconds between two discharges (35 s with 75,000 containers: a month at ~5,000 moves a day).
 
     Returns:
         The truth (also written to ``truth.json``).
@@ -77,7 +79,7 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
     discharged_nums, extra = nums[:containers], nums[containers:]
     call = f"VC-{start:%Y%m%d}-01"
     arrival, approved, first = start, start + 2 * H, start + 3 * H
-    step = timedelta(seconds=50)
+    step = timedelta(seconds=step_s)
     w.add("port.vessels", "arrival", arrival, vessel_call_id=call, vessel_name="MSC Akdeniz", voyage="AK612R")
     w.add("port.vessels", "arrival_approved", approved, vessel_call_id=call, arrival_notification_no="VB-2026-118")
 
@@ -115,6 +117,7 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
 
     order = [c for c in discharged_nums if c not in (miss_single, miss_multi)] + [surplus_single, surplus_undeclared]
     rng.shuffle(order)
+    order.sort(key=lambda c: sd_of[c][0])  # a declaration's containers come off together, in random order
     # the last one discharged is selected for X-ray at approval: discharged > 24 h after the order (A.2.4)
     late = order[-1]
     w.add("port.customs", "inspection_ordered", approved, container_no=late, inspection="xray", source="risk_system",
@@ -141,14 +144,18 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
     w.expect("storage_expiry_warning", warn_only)
 
     foreign_forms: dict[str, list[str]] = {}
+    last_of_sd: dict[str, datetime] = {}
+    multi_at: list[datetime] = []
     t = first
     # the late one comes off 26 h after its order whatever the size of the call
     late_at = max(first + step * (len(order) - 1), approved + 26 * H)
     discharge_end = late_at + step
+    call2, t2 = f"VC-{start:%Y%m%d}-02", max(start + 50 * D, discharge_end + 30 * D)
     for idx, c in enumerate(order):
         t = arrival + H if c == early else late_at if c == late else first + step * idx
         sd, bl = sd_of[c]
-        foreign = c == no_form or (c not in specials and rng.random() < 0.25)
+        foreign = c == no_form or (c not in specials and c not in (early, late) and rng.random() < 0.25)
+        last_of_sd[sd] = max(t, last_of_sd.get(sd, t))
         status = "empty" if rng.random() < 0.1 else "full"
         w.add("port.containers", "discharged", t, container_no=c, vessel_call_id=call, summary_declaration_no=sd,
               bl_no=bl, load_status=status, seal_no=f"S{rng.randrange(10**7):07d}", foreign=foreign)
@@ -174,7 +181,7 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
             w.add("port.customs", "hold_released", t + 7 * H, container_no=c, officer_id="GM-7")
             entry = t + 8 * H
         if c == warn_only:
-            entry = t + 7 * D
+            entry = t2 + 8 * H - 42 * D  # the warning is due two days before the end of the events
         w.add("port.containers", "storage_entry", entry, container_no=c)
         if c == no_reason:
             w.add("port.containers", "seal_broken", entry + 2 * H, container_no=c, seal_no="S-LOST")
@@ -183,30 +190,31 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
             foreign_forms.setdefault(sd, []).append(c)
         if c in (overdue, warn_only):
             continue
-        leave = discharge_end + timedelta(days=rng.uniform(2, 28))
+        leave = t + timedelta(days=rng.uniform(2, 28))
         if c != no_storage_exit:
             w.add("port.containers", "storage_exit", leave, container_no=c, exit_slip_no=f"GDC-{idx:06d}")
         if c in multi_exits:
+            multi_at.append(t)
             decl_no, packages, kg = multi_exits[c]
             w.add("port.containers", "gate_out", leave + H, container_no=c, plate=f"33 ABC {idx % 1000:03d}",
                   declaration_no=decl_no, package_count=packages, gross_kg=kg)
         else:
             w.add("port.containers", "gate_out", leave + H, container_no=c, plate=f"33 ABC {idx % 1000:03d}",
                   declaration_no=f"IM26{idx:06d}")
-    for n, (_sd, cs) in enumerate(sorted(foreign_forms.items())):
+    for n, (sd, cs) in enumerate(sorted(foreign_forms.items())):
         form = f"KTF-{n:05d}"
-        w.add("port.customs", "tracking_form_registered", discharge_end + 6 * H, form_no=form, container_numbers=cs)
+        w.add("port.customs", "tracking_form_registered", last_of_sd[sd] + 6 * H, form_no=form, container_numbers=cs)
         approved_cs = [c for c in cs if c != no_form]
         if approved_cs:
-            w.add("port.customs", "tracking_form_approved", discharge_end + 30 * H, form_no=form,
+            w.add("port.customs", "tracking_form_approved", last_of_sd[sd] + 30 * H, form_no=form,
                   container_numbers=approved_cs)
     w.add("port.vessels", "departure", discharge_end + 2 * H, vessel_call_id=call)
     for decl_no, packages, kg in (("IM-MULTI-1", 100, 20_000.0), ("IM-MULTI-2", 60, 15_000.0)):
-        w.add("port.customs", "declaration_released", discharge_end + D, declaration_no=decl_no,
+        w.add("port.customs", "declaration_released", max(multi_at) + H, declaration_no=decl_no,
               package_count=packages, gross_kg=kg)
 
-    # second call ~50 days later: a clean discharge, two export containers loaded, the exit notices
-    call2, t2 = f"VC-{start:%Y%m%d}-02", start + 50 * D
+    # second call after every container of the first has left: a clean discharge, two export containers loaded,
+    # the exit notices
     w.add("port.vessels", "arrival", t2, vessel_call_id=call2, vessel_name="CMA Bosphorus", voyage="BS07")
     w.add("port.vessels", "arrival_approved", t2 + H, vessel_call_id=call2, arrival_notification_no="VB-2026-301")
     c2 = extra[2:7]
