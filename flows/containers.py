@@ -28,7 +28,7 @@ from operators.alerts import Alert, alert_message, alert_record
 from operators.container_state import ContainerParams, ContainerTracker, ExitAnswer, may_exit
 from operators.declaration_balance import DeclarationBalance
 from operators.discharge_reconciliation import DischargeParams, DischargeReconciler
-from operators.events import DeadLetter, dead_letter_message
+from operators.events import dead_letter_message
 from operators.exit_notice import check_exit_notice
 from operators.port_events import (
     CONTAINER_KEY,
@@ -218,10 +218,6 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
         io.publish("dead_letters", op.map("dead_letter_msg", dead, dead_letter_message))
         io.publish("alerts", op.map("alert_msg", alerts, alert_message))
     alert_rows = op.map("alert_rows", alerts, lambda a: Rows.from_dicts("alerts", [alert_record(a)]))
-    rows = op.merge("rows", event_rows, state_rows, alert_rows, op.map("dead_letter_rows", dead, _dead_rows))
+    rows = op.merge("rows", event_rows, state_rows, alert_rows, op.map("dead_letter_rows", dead, dead_letter_rows))
     op.output("warehouse", rows, io.sink)
     return flow
-
-
-def _dead_rows(d: DeadLetter) -> Rows:
-    return dead_letter_rows(d)

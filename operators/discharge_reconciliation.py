@@ -21,7 +21,7 @@ from typing import Any
 
 from operators.alert_ledger import AlertLedger
 from operators.alerts import Alert
-from operators.events import iso_ms
+from operators.events import iso_ms, ms_from_ts, ts_from_ms
 from operators.port_events import PortEvent, Tick, Watermark
 
 RECON_KINDS = ("discharge_missing", "discharge_surplus", "discharge_before_approval", "inspection_not_discharged")
@@ -61,7 +61,8 @@ class VesselCall:
     approved_at: datetime | None = None
     departed_at: datetime | None = None
     declared: dict[tuple[str, str], Declared] = field(default_factory=dict)
-    discharged: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
+    #: container → (summary declaration, B/L, discharge time in epoch ms: compact for the per-epoch snapshot)
+    discharged: dict[str, tuple[str, str, int]] = field(default_factory=dict)
     by_group: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     declared_bls: dict[str, set[str]] = field(default_factory=dict)
     discharged_bls: dict[str, set[str]] = field(default_factory=dict)
@@ -76,7 +77,8 @@ class VesselCall:
         """Start of the call's window: arrival, else the first discharge."""
         if self.arrival_at is not None:
             return self.arrival_at
-        return min((d[2] for d in self.discharged.values()), default=None)
+        first = min((d[2] for d in self.discharged.values()), default=None)
+        return None if first is None else ts_from_ms(first)
 
     def multi_bl(self, sd: str) -> bool:
         """Whether a summary declaration covers several bills of lading (compared per B/L, A.3.3)."""
@@ -92,7 +94,7 @@ class VesselCall:
         old = self.discharged.get(container_no)
         if old is not None:
             self.by_group.get((old[0], old[1]), set()).discard(container_no)
-        self.discharged[container_no] = (sd, bl, ts)
+        self.discharged[container_no] = (sd, bl, ms_from_ts(ts))
         self.by_group.setdefault((sd, bl), set()).add(container_no)
         self.discharged_bls.setdefault(sd, set()).add(bl)
 
@@ -318,7 +320,8 @@ class DischargeReconciler:
                 {"vessel_call_id": call.vessel_call_id, "surplus_count": len(undeclared), "surplus": undeclared,
                  "summary_declarations": sorted({call.discharged[c][0] for c in undeclared}),
                  "completed_at": iso_ms(at)}, flow, discriminator="undeclared"))
-        early = sorted(c for c, d in call.discharged.items() if call.approved_at is None or d[2] < call.approved_at)
+        approved_ms = None if call.approved_at is None else ms_from_ts(call.approved_at)
+        early = sorted(c for c, d in call.discharged.items() if approved_ms is None or d[2] < approved_ms)
         if early:
             approved = iso_ms(call.approved_at) if call.approved_at else None
             alerts.append(Alert(
