@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from dashboards import cli as dashboards_cli
-from flows import audit_cli, cameras_cli, vgm_cli
+from flows import audit_cli, cameras_cli, cli_containers, vgm_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
@@ -99,10 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_alerts)
 
     s = sub.add_parser("simulate", help="write a simulated replay directory")
-    s.add_argument("what", choices=("meters", "campaign", "vgm", "gate", "cameras"),
+    s.add_argument("what", choices=("meters", "campaign", "vgm", "gate", "cameras", "containers"),
                    help="meters: one discharge; campaign: two discharges with the fuel checks' planted faults; "
                         "vgm: a weighbridge day; gate: truck passages (camera frames); "
-                        "cameras: camera streams with tamper events (camera.frames/)")
+                        "cameras: camera streams with tamper events (camera.frames/); "
+                        "containers: two vessel calls with planted discrepancies (truth.json)")
     s.add_argument("--config", type=Path)
     s.add_argument("--out", type=Path, required=True, help="replay directory to write")
     s.add_argument("--seed", type=int, default=7)
@@ -112,12 +113,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--faults", default="", help="comma list: gap,spike,stuck,totalizer_reset,bad_lines")
     s.add_argument("--containers", type=int, default=40, help="vgm: ordinary export containers besides the rule cases")
     s.add_argument("--passages", type=int, default=10, help="gate: truck passages to generate (4 frames each)")
+    s.add_argument("--vessel-containers", type=int, default=2000,
+                   help="containers: containers on the first vessel call")
     s.set_defaults(func=cmd_simulate)
     add_report_commands(sub, common)
     audit_cli.add_parser(sub, common)
     vgm_cli.add_parsers(sub, common)
     dashboards_cli.add_parsers(sub, common)
     cameras_cli.add_parser(sub, common)
+    cli_containers.add_parser(sub, common)
 
     from flows.ocr_cli import add_parser as add_ocr
 
@@ -285,7 +289,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return cameras_cli.cmd_simulate_cameras(args)
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.what == "campaign":
+    if args.what == "containers":
+        from connectors.simulate.containers import simulate_containers
+
+        truth = simulate_containers(args.out, datetime.fromisoformat(args.start).astimezone(UTC), seed=args.seed,
+                                    containers=args.vessel_containers)
+        print(f"{truth['events']} events, {len(truth['expected_alerts'])} planted discrepancies "
+              f"(truth.json)", file=sys.stderr)
+    elif args.what == "campaign":
         from connectors.simulate.campaign import simulate_campaign
 
         start = datetime.fromisoformat(args.start).astimezone(UTC)

@@ -215,6 +215,32 @@ class CamerasConfig:
 
 
 @dataclass(frozen=True)
+class ContainersConfig:
+    """Container and port tracking (issue 10): discharge completion, storage periods, state retention.
+
+    Attributes:
+        quiet_period_h: A vessel's discharge is complete at its departure or this long after its last discharge.
+        storage_limit_days: Temporary-storage period (Customs Law 4458 Art. 48: 45 days by sea).
+        storage_warn_days: Warn this many days before the period ends.
+        retention_after_exit_h: Drop a container's flow state this long (event time) after it left.
+        call_retention_h: Drop a completed vessel call's reconciliation state this long after completion.
+        inspection_discharge_max_h: A container selected for inspection discharged later than this after the
+            order is reported (A.2.4).
+        exit_notice_block_pct: Exit-notice weight difference above which loading is blocked (B.3: 10 %).
+        exit_kg_tolerance_pct: Weight leaving under a declaration beyond its released weight tolerated (A.5.2).
+    """
+
+    quiet_period_h: float = 6.0
+    storage_limit_days: float = 45.0
+    storage_warn_days: float = 5.0
+    retention_after_exit_h: float = 168.0
+    call_retention_h: float = 72.0
+    inspection_discharge_max_h: float = 24.0
+    exit_notice_block_pct: float = 10.0
+    exit_kg_tolerance_pct: float = 2.0
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a flow needs to know about the site."""
 
@@ -233,6 +259,7 @@ class Config:
     vgm: VgmPolicy = field(default_factory=VgmPolicy)
     gate: GateConfig = GateConfig()
     cameras: CamerasConfig = CamerasConfig()
+    containers: ContainersConfig = ContainersConfig()
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -334,6 +361,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             vgm=vgm_policy(raw.get("vgm", {})),
             gate=_gate(raw.get("gate", {})),
             cameras=_cameras(raw.get("cameras", {})),
+            containers=ContainersConfig(**raw.get("containers", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""

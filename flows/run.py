@@ -25,7 +25,7 @@ from connectors.warehouse.audit import load_chain
 from connectors.warehouse.client import connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from connectors.warehouse.sink import WarehouseSink
-from flows import cameras, gate, meters, vgm
+from flows import cameras, containers, gate, meters, vgm
 from flows.audit import audit_config
 from flows.config import Config
 from flows.io import FlowIO, FlowModule
@@ -34,7 +34,8 @@ from operators.events import DeadLetter, RawEvent
 
 log = logging.getLogger(__name__)
 #: Flow modules by name; each exposes ``FLOW``, ``STREAMS`` and ``build_flow(cfg, io)``.
-FLOWS: dict[str, FlowModule] = {meters.FLOW: meters, vgm.FLOW: vgm, gate.FLOW: gate, cameras.FLOW: cameras}
+FLOWS: dict[str, FlowModule] = {meters.FLOW: meters, vgm.FLOW: vgm, gate.FLOW: gate, cameras.FLOW: cameras,
+                                containers.FLOW: containers}
 
 
 @dataclass(frozen=True)
