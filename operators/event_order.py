@@ -105,6 +105,20 @@ class EventTimeOrder:
             return max(self.latest.values(), default="")
         return min(live)
 
+    def restarted(self, now: float) -> None:
+        """The state was restored from a snapshot by a new run at ``now`` (arrival time).
+
+        Arrival times of the run that took the snapshot mean nothing to this one (a crashed run may have
+        been down for minutes): every source the buffer knew is treated as just heard from, so it holds the
+        watermark again until it delivers or stays silent for ``idle_s``, exactly as in the run before.
+        Without this, every source would look idle at once and held events would overtake older ones still
+        in the broker.
+        """
+        self.now = now
+        self.last_seen = dict.fromkeys(self.latest, now)
+        if self.started is not None:
+            self.started = now
+
     def tick(self, now: float) -> list[RawEvent]:
         """Arrival time passed with no new events: release what the sources that went idle held back."""
         return self.push([], now)
