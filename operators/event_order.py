@@ -11,7 +11,8 @@ event arrives, so a topic whose first fetch comes late (the documents) is not ov
 
 Arrival time is the only wall-clock input, and it only decides how long to wait for a broker: the events
 are released in event-time order, and what the flow computes from them depends on event time alone.
-The buffer is bounded: past ``max_buffer`` events the oldest are released anyway.
+The buffer is bounded: past ``max_buffer`` events the oldest are released anyway. Events of the same instant
+leave ordered by stream and bytes, never by arrival, so how topics are partitioned does not change results.
 
 Events without a readable ``ts`` are released at once (the decoder dead-letters them with the reason).
 """
@@ -64,7 +65,9 @@ class EventTimeOrder:
     max_buffer: int = 200_000
     pending: set[str] = field(default_factory=set)
     pending_s: float = 15.0
-    heap: list[tuple[str, int, RawEvent]] = field(default_factory=list)
+    # (ts, stream, payload, seq, event): events of the same instant leave in an order that does not depend on
+    # arrival (partitioning, poll timing), so same-instant documents and readings apply alike in every run
+    heap: list[tuple[str, str, bytes, int, RawEvent]] = field(default_factory=list)
     latest: dict[str, str] = field(default_factory=dict)
     last_seen: dict[str, float] = field(default_factory=dict)
     started: float | None = None
@@ -88,12 +91,13 @@ class EventTimeOrder:
             self.last_seen[src] = now
             if key > self.latest.get(src, ""):
                 self.latest[src] = key
-            heapq.heappush(self.heap, (key, self.seq, raw))
+            payload = raw.payload if isinstance(raw.payload, bytes) else raw.payload.encode()
+            heapq.heappush(self.heap, (key, raw.stream, payload, self.seq, raw))
             self.seq += 1
         mark = self.watermark()
         heap = self.heap
         while heap and (heap[0][0] <= mark or len(heap) > self.max_buffer):
-            out.append(heapq.heappop(heap)[2])
+            out.append(heapq.heappop(heap)[4])
         return out
 
     def watermark(self) -> str:
@@ -125,5 +129,5 @@ class EventTimeOrder:
 
     def flush(self) -> list[RawEvent]:
         """Everything still held, in event-time order (end of input)."""
-        out = [heapq.heappop(self.heap)[2] for _ in range(len(self.heap))]
+        out = [heapq.heappop(self.heap)[4] for _ in range(len(self.heap))]
         return out

@@ -169,3 +169,43 @@ def test_every_event_delivered_twice_changes_no_total(kafka_broker, campaign, tm
     run_to_end(kafka_broker, kafka_input(kafka_broker, campaign), once_dir)
     run_to_end(kafka_broker, kafka_input(kafka_broker, campaign, copies=2), twice_dir)
     assert_same_totals(warehouse_totals(twice_dir), warehouse_totals(once_dir))
+
+
+def test_the_same_replay_run_twice_changes_no_total(campaign, tmp_path):
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    for data_dir, runs in ((once, 1), (twice, 2)):
+        for _ in range(runs):  # without recovery: the second run reads the whole replay again
+            proc = start(run_command("meters", f"file:{campaign}", data_dir, recovery=False), {},
+                         data_dir.with_suffix(".log"))
+            assert proc.wait(timeout=RUN_TIMEOUT_S) == 0, data_dir.with_suffix(".log").read_text()[-3000:]
+    assert len(readings_written(twice.with_suffix(".log"))) == 2
+    assert_same_totals(warehouse_totals(twice), warehouse_totals(once))
+
+
+def test_arrival_order_within_the_reorder_buffer_changes_nothing_and_later_events_are_late(
+        kafka_broker, campaign, tmp_path):
+    """One partition per topic vs three (the meters' readings, tanks and documents interleave differently on
+    arrival): same totals. Then a reading delivered after its meter moved on (beyond the reorder buffer's reach:
+    another delivery, the run resumed with recovery) is recorded as late — dead letter with the reason and a
+    ``late_data`` alert — and changes no reading, operation or reconciliation."""
+    one, three = tmp_path / "p1", tmp_path / "p3"
+    env_one = kafka_input(kafka_broker, campaign, partitions=1)
+    env_three = kafka_input(kafka_broker, campaign, partitions=3)
+    run_to_end(kafka_broker, env_one, one)
+    run_to_end(kafka_broker, env_three, three)
+    want = warehouse_totals(one)
+    assert_same_totals(warehouse_totals(three), want)
+
+    # a reading of M-01 half-way through the campaign, delivered now
+    readings = [json.loads(line) for s, line in replay_lines(campaign) if s == "meter.readings"]
+    mid = [r for r in readings if r["meter_id"] == "M-01"][len(readings) // 4]
+    late = {**mid, "ts": mid["ts"][:-4] + "500Z"}  # half a second after a real reading: a new event
+    produce(kafka_broker, [("meter.readings", json.dumps(late))], topics_of(env_three))
+    run_to_end(kafka_broker, env_three, three)
+    got = warehouse_totals(three)
+    for key in ("operations", "reconciliations", "readings"):
+        assert got[key] == want[key], key
+    new_dead = [d for d in got["dead_letters"] if d not in want["dead_letters"]]
+    assert len(new_dead) == 1 and new_dead[0][1] == "meter.readings" and new_dead[0][2].startswith("late reading")
+    new_alerts = [a for a in got["alerts"] if a not in want["alerts"]]
+    assert [(a[1], a[4]) for a in new_alerts] == [("late_data", "M-01")]

@@ -100,3 +100,12 @@ def test_redelivered_records_are_dropped_within_the_horizon_and_memory_is_bounde
     big = RedeliveryFilter(horizon_s=1e9, max_entries=3)
     big.filter([ev("r", 0, i, i) for i in range(10)])
     assert len(big.seen) == len(big.order) == 3
+
+
+def test_events_of_the_same_instant_leave_in_the_same_order_whatever_their_arrival():
+    a, b, c = ev("transfers", 0, 0, 5), ev("tanks", 1, 0, 5), ev("tanks", 2, 7, 5)
+    orders = []
+    for batch in ([a, b, c], [c, b, a], [b, a, c]):
+        o = EventTimeOrder(idle_s=5.0)
+        orders.append([e.position for e in [*o.push(batch, now=0.0), *o.flush()]])
+    assert orders[0] == orders[1] == orders[2]
