@@ -53,7 +53,7 @@ class _RedeliveryLogic(StatefulBatchLogic[RawEvent, RawEvent, RedeliveryFilter])
         return out, StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> RedeliveryFilter:
-        return copy.deepcopy(self.state)
+        return self.state.copy()
 
 
 def _restarted(state: EventTimeOrder) -> EventTimeOrder:

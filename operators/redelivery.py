@@ -63,6 +63,11 @@ class RedeliveryFilter:
         self._evict()
         return out
 
+    def copy(self) -> RedeliveryFilter:
+        """A snapshot: the entries are immutable, so copying the containers is enough (far cheaper than deepcopy)."""
+        return RedeliveryFilter(self.horizon_s, self.max_entries, self.dropped, set(self.seen), list(self.order),
+                                self.newest)
+
     def _evict(self) -> None:
         if not self.order:
             return

@@ -109,3 +109,14 @@ def test_events_of_the_same_instant_leave_in_the_same_order_whatever_their_arriv
         o = EventTimeOrder(idle_s=5.0)
         orders.append([e.position for e in [*o.push(batch, now=0.0), *o.flush()]])
     assert orders[0] == orders[1] == orders[2]
+
+
+def test_a_redelivery_snapshot_is_independent_of_the_live_filter():
+    from operators.redelivery import RedeliveryFilter
+
+    f = RedeliveryFilter()
+    f.filter([ev("r", 0, 0, 1)])
+    snap = f.copy()
+    f.filter([ev("r", 0, 1, 2)])
+    assert len(snap.seen) == len(snap.order) == 1 and len(f.seen) == 2
+    assert seconds(snap.filter([ev("r", 0, 1, 2), ev("r", 0, 0, 1)])) == [2] and snap.dropped == 1
