@@ -39,12 +39,18 @@ class WarehouseConfig:
         database: ClickHouse database holding every quaywatch table.
         batch_rows: Rows per insert under load.
         flush_seconds: Longest time a row waits in the sink buffer.
+        retry_attempts: Tries of one insert before the flow stops with an error (1 = no retry).
+        retry_backoff_s: Wait after the first failed try; doubled after each further one.
+        retry_backoff_max_s: Longest wait between two tries.
     """
 
     dsn: str = ""
     database: str = "quaywatch"
     batch_rows: int = 50_000
     flush_seconds: float = 1.0
+    retry_attempts: int = 8
+    retry_backoff_s: float = 0.5
+    retry_backoff_max_s: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -211,7 +212,9 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     """
     flow = Dataflow(FLOW)
     events, errors = io.inputs(flow)
-    decoder = SiteDecoder(FLOW, (m.meter_id for m in cfg.meters), (t.tank_id for t in cfg.tanks), ticks=True)
+    # events dated more than a day after they are decoded are impossible: dead-lettered, not applied
+    decoder = SiteDecoder(FLOW, (m.meter_id for m in cfg.meters), (t.tank_id for t in cfg.tanks), ticks=True,
+                          clock=time.time)
     keyed = cast(KeyedStream[Any], op.flat_map_batch("decode", events, decoder.decode_batch))
 
     m_params, t_params = meter_params(cfg), tank_params(cfg)

@@ -24,7 +24,7 @@ from connectors.replay import ReplayDirSource
 from connectors.warehouse.audit import load_chain
 from connectors.warehouse.client import connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
-from connectors.warehouse.sink import WarehouseSink
+from connectors.warehouse.sink import RetryPolicy, WarehouseSink
 from flows import cameras, containers, gate, meters, vgm
 from flows.audit import audit_config
 from flows.config import Config
@@ -107,7 +107,9 @@ def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
     """
     dsn, client = open_warehouse(cfg, opts.warehouse, opts.data_dir)
     audit_config(client, cfg.warehouse.database, cfg)
-    sink = WarehouseSink(dsn, cfg.warehouse.database, cfg.warehouse.batch_rows, cfg.warehouse.flush_seconds)
+    wh = cfg.warehouse
+    sink = WarehouseSink(dsn, wh.database, wh.batch_rows, wh.flush_seconds,
+                         RetryPolicy(wh.retry_attempts, wh.retry_backoff_s, wh.retry_backoff_max_s))
     flow = build(flow_name, cfg, opts, sink, {flow_name: load_chain(client, cfg.warehouse.database, flow_name)})
     recovery = None
     if opts.recovery:

@@ -11,7 +11,8 @@ event arrives, so a topic whose first fetch comes late (the documents) is not ov
 
 Arrival time is the only wall-clock input, and it only decides how long to wait for a broker: the events
 are released in event-time order, and what the flow computes from them depends on event time alone.
-The buffer is bounded: past ``max_buffer`` events the oldest are released anyway.
+The buffer is bounded: past ``max_buffer`` events the oldest are released anyway. Events of the same instant
+leave ordered by stream and bytes, never by arrival, so how topics are partitioned does not change results.
 
 Events without a readable ``ts`` are released at once (the decoder dead-letters them with the reason).
 """
@@ -55,7 +56,9 @@ class EventTimeOrder:
     max_buffer: int = 200_000
     pending: set[str] = field(default_factory=set)
     pending_s: float = 15.0
-    heap: list[tuple[str, int, RawEvent]] = field(default_factory=list)
+    # (ts, stream, payload, seq, event): events of the same instant leave in an order that does not depend on
+    # arrival (partitioning, poll timing), so same-instant documents and readings apply alike in every run
+    heap: list[tuple[str, str, bytes, int, RawEvent]] = field(default_factory=list)
     latest: dict[str, str] = field(default_factory=dict)
     last_seen: dict[str, float] = field(default_factory=dict)
     started: float | None = None
@@ -79,12 +82,13 @@ class EventTimeOrder:
             self.last_seen[src] = now
             if key > self.latest.get(src, ""):
                 self.latest[src] = key
-            heapq.heappush(self.heap, (key, self.seq, raw))
+            payload = raw.payload if isinstance(raw.payload, bytes) else raw.payload.encode()
+            heapq.heappush(self.heap, (key, raw.stream, payload, self.seq, raw))
             self.seq += 1
         mark = self.watermark()
         heap = self.heap
         while heap and (heap[0][0] <= mark or len(heap) > self.max_buffer):
-            out.append(heapq.heappop(heap)[2])
+            out.append(heapq.heappop(heap)[4])
         return out
 
     def watermark(self) -> str:
@@ -96,11 +100,25 @@ class EventTimeOrder:
             return max(self.latest.values(), default="")
         return min(live)
 
+    def restarted(self, now: float) -> None:
+        """The state was restored from a snapshot by a new run at ``now`` (arrival time).
+
+        Arrival times of the run that took the snapshot mean nothing to this one (a crashed run may have
+        been down for minutes): every source the buffer knew is treated as just heard from, so it holds the
+        watermark again until it delivers or stays silent for ``idle_s``, exactly as in the run before.
+        Without this, every source would look idle at once and held events would overtake older ones still
+        in the broker.
+        """
+        self.now = now
+        self.last_seen = dict.fromkeys(self.latest, now)
+        if self.started is not None:
+            self.started = now
+
     def tick(self, now: float) -> list[RawEvent]:
         """Arrival time passed with no new events: release what the sources that went idle held back."""
         return self.push([], now)
 
     def flush(self) -> list[RawEvent]:
         """Everything still held, in event-time order (end of input)."""
-        out = [heapq.heappop(self.heap)[2] for _ in range(len(self.heap))]
+        out = [heapq.heappop(self.heap)[4] for _ in range(len(self.heap))]
         return out

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from operators.events import (
     DeadLetter,
     EventError,
     RawEvent,
+    iso_ms,
     ms_from_ts,
     parse_ts,
 )
@@ -192,10 +193,10 @@ def decode_transfer(raw: RawEvent) -> Transfer:
     """
     obj = _load(raw)
     event = obj.get("event")
-    if event not in TRANSFER_EVENTS:
+    if not isinstance(event, str) or event not in TRANSFER_EVENTS:
         raise EventError(f"event: expected one of {sorted(TRANSFER_EVENTS)}, got {event!r}")
     direction = obj.get("direction")
-    if direction not in DIRECTIONS:
+    if not isinstance(direction, str) or direction not in DIRECTIONS:
         raise EventError(f"direction: expected one of {sorted(DIRECTIONS)}, got {direction!r}")
     ids: dict[str, tuple[str, ...]] = {}
     for name in ("meter_ids", "tank_ids"):
@@ -204,7 +205,7 @@ def decode_transfer(raw: RawEvent) -> Transfer:
             raise EventError(f"{name}: expected a list of ids")
         ids[name] = tuple(value)
     group = obj.get("product_group")
-    if group is not None and group not in PRODUCT_GROUPS:
+    if group is not None and (not isinstance(group, str) or group not in PRODUCT_GROUPS):
         raise EventError(f"product_group: expected one of {sorted(PRODUCT_GROUPS)}, got {group!r}")
     for name in ("bl_quantity_kg_air", "bl_quantity_m3_15c", "declaration_quantity_kg",
                  "ship_tank_opening_m3_15c", "ship_tank_closing_m3_15c"):
@@ -305,10 +306,10 @@ class _ReadingBlock:
         raw = self.raws[j]
         obj = _load(raw)
         meter_id = obj.get("meter_id")
-        if meter_id not in meter_ids:
+        if not isinstance(meter_id, str) or meter_id not in meter_ids:
             raise EventError(f"unknown meter_id {meter_id!r}")
         status = obj.get("status", "ok")
-        if status not in METER_STATUSES:
+        if not isinstance(status, str) or status not in METER_STATUSES:
             raise EventError(f"status: expected one of {sorted(METER_STATUSES)}, got {status!r}")
         values = _reading_values(obj)
         self.ts_ms[j] = ms_from_ts(parse_ts(obj.get("ts")))
@@ -358,11 +359,19 @@ class SiteDecoder:
         meter_ids: Configured meters; readings of other meters are dead-lettered.
         tank_ids: Configured tanks; readings of other tanks are dead-lettered.
         ticks: After each batch, send every meter a :class:`Tick` with the batch's latest event time.
+        clock: Wall clock (epoch seconds) at decoding; with it, an event dated more than ``max_future_s`` after
+            it is dead-lettered ("in the future"): a reading cannot be processed before it happened, and one
+            far-future timestamp would otherwise make every later reading of its meter late. Live and replay
+            decide alike for every real event (both run after it). ``None``: no check.
+        max_future_s: Allowed clock skew of the site's devices.
     """
 
-    def __init__(self, flow: str, meter_ids: Iterable[str], tank_ids: Iterable[str], ticks: bool = False) -> None:
+    def __init__(self, flow: str, meter_ids: Iterable[str], tank_ids: Iterable[str], ticks: bool = False,
+                 clock: Callable[[], float] | None = None, max_future_s: float = 86_400.0) -> None:
         self.flow = flow
         self.ticks = ticks
+        self.clock = clock
+        self.max_future_s = max_future_s
         self.meter_ids = frozenset(meter_ids)
         self.tank_ids = frozenset(tank_ids)
         self.last_tick_ms: int | None = None
@@ -383,11 +392,21 @@ class SiteDecoder:
 
         j = -1
         other_ms: int | None = None
+        limit_ms = None if self.clock is None else int((self.clock() + self.max_future_s) * 1000)
+
+        def not_future(ts_ms: int) -> None:
+            if limit_ms is not None and ts_ms > limit_ms:
+                raise EventError(f"ts {iso_ms(datetime.fromtimestamp(ts_ms / 1000, UTC))} is in the future "
+                                 f"(more than {self.max_future_s:g} s after the time of decoding)")
+
         for raw in raws:
             try:
                 if raw.stream == STREAM_METER_READINGS:
                     j += 1
                     meter_id = block.meter[j] if block.ok[j] else block.slow(j, self.meter_ids)
+                    if limit_ms is not None and block.ts_ms[j] > limit_ms:
+                        block.ok[j] = False
+                        not_future(int(block.ts_ms[j]))
                     idx = pending.get(meter_id)
                     if idx is None:
                         pending[meter_id] = [j]
@@ -397,10 +416,12 @@ class SiteDecoder:
                     tr = decode_tank_reading(raw)
                     if tr.tank_id not in self.tank_ids:
                         raise EventError(f"unknown tank_id {tr.tank_id!r}")
+                    not_future(ms_from_ts(tr.ts))
                     out.append((f"tank:{tr.tank_id}", tr))
                     other_ms = max(other_ms or 0, ms_from_ts(tr.ts))
                 elif raw.stream == STREAM_TRANSFERS:
                     t = decode_transfer(raw)
+                    not_future(ms_from_ts(t.ts))
                     unknown = [m for m in t.meter_ids if m not in self.meter_ids]
                     unknown += [k for k in t.tank_ids if k not in self.tank_ids]
                     if unknown:
@@ -412,6 +433,7 @@ class SiteDecoder:
                     out.extend((f"tank:{k}", t) for k in t.tank_ids)
                 elif raw.stream == STREAM_LAB_DENSITY:
                     lab = decode_lab_density(raw)
+                    not_future(ms_from_ts(lab.ts))
                     out.append(("lab_density", lab))
                     for m in sorted(self.meter_ids):
                         flush(m)

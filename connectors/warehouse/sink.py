@@ -4,6 +4,12 @@ Rows for each table are buffered and written with one Arrow insert per flush (â‰
 under load). Every insert carries a deterministic ``insert_deduplication_token`` (a hash of the batch), so
 a retried or replayed identical batch is dropped by ClickHouse; rows themselves carry deterministic keys
 in ReplacingMergeTree tables, so a replay with different batch boundaries does not change totals either.
+
+A failing insert (server down, table missing or read-only) is retried in place with exponential backoff
+(:class:`RetryPolicy`): the worker blocks meanwhile, so the flow stops pulling input (backpressure) and the
+buffer cannot grow past one batch per table. The rows stay buffered until an insert succeeds; after the last
+try the sink raises :class:`WarehouseError` naming the table, the tries and the last error, and the flow stops
+(restarted with recovery, it replays from its last snapshot: nothing is lost).
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +29,54 @@ from connectors.warehouse.client import WarehouseError, connect
 from operators.rows import Rows
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff.
+
+    Attributes:
+        attempts: Tries in all (1 = no retry).
+        backoff_s: Wait after the first failed try; doubled after each further one.
+        backoff_max_s: Longest single wait.
+    """
+
+    attempts: int = 8
+    backoff_s: float = 0.5
+    backoff_max_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.backoff_s < 0 or self.backoff_max_s < 0:
+            raise ValueError(f"invalid retry policy {self}")
+
+    def delays(self) -> Iterator[float]:
+        """The waits between tries: ``attempts - 1`` of them."""
+        for i in range(self.attempts - 1):
+            yield min(self.backoff_s * 2.0**i, self.backoff_max_s)
+
+
+def with_retries(what: str, call: Callable[[], T], policy: RetryPolicy,
+                 sleep: Callable[[float], None] = time.sleep) -> T:
+    """Call ``call`` until it succeeds, at most ``policy.attempts`` times, sleeping the backoff between tries.
+
+    Raises:
+        WarehouseError: After the last failed try (chained to its error).
+    """
+    waits = policy.delays()
+    tries, waited = 0, 0.0
+    while True:
+        tries += 1
+        try:
+            return call()
+        except Exception as exc:
+            delay = next(waits, None)
+            if delay is None:
+                raise WarehouseError(f"{what} failed {tries} time(s) over {waited:.1f} s of backoff, "
+                                     f"giving up: {exc}") from exc
+            log.warning("%s failed (try %d of %d), retrying in %.1f s: %s", what, tries, policy.attempts, delay, exc)
+            sleep(delay)
+            waited += delay
 
 
 def arrow_type(ch_type: str) -> pa.DataType:
@@ -55,15 +110,20 @@ class WarehouseWriter:
         batch_rows: Flush a table once this many rows are buffered.
         flush_seconds: Flush every table whose oldest buffered row is older than this.
         clock: Monotonic clock in seconds (injectable for tests).
+        retry: Retries of a failing insert.
+        sleep: Sleeps between retries (injectable for tests).
     """
 
     def __init__(self, client: Any, database: str, batch_rows: int = 50_000, flush_seconds: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
         self.database = database
         self.batch_rows = batch_rows
         self.flush_seconds = flush_seconds
         self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
         self._buffers: dict[str, list[Rows]] = {}
         self._counts: dict[str, int] = {}
         self._since: dict[str, float] = {}
@@ -72,11 +132,19 @@ class WarehouseWriter:
         self.inserts = 0
 
     def add(self, rows: Rows) -> None:
-        """Buffer a batch of rows; flush the table when it is full."""
+        """Buffer a batch of rows; flush the table when it is full.
+
+        Raises:
+            WarehouseError: When a flush gives up. Everything buffered stays buffered; ``rows`` itself is
+                refused (not buffered) when the table already held a full batch that could not be written.
+        """
         n = len(rows)
         if n == 0:
             return
         table = rows.table
+        if self._counts.get(table, 0) >= self.batch_rows:
+            # an earlier flush of this table gave up: write that batch first (or raise), never buffer beyond it
+            self.flush(table)
         self._buffers.setdefault(table, []).append(rows)
         self._counts[table] = self._counts.get(table, 0) + n
         self._since.setdefault(table, self.clock())
@@ -95,31 +163,44 @@ class WarehouseWriter:
         for table in list(self._buffers):
             self.flush(table)
 
+    @property
+    def buffered_rows(self) -> int:
+        """Rows waiting in the buffers (bounded: a table is flushed, or the writer blocks, at ``batch_rows``)."""
+        return sum(self._counts.values())
+
     def flush(self, table: str) -> None:
-        """Insert everything buffered for one table as a single deduplicated insert."""
-        batches = self._buffers.pop(table, [])
-        self._counts.pop(table, None)
-        self._since.pop(table, None)
+        """Insert everything buffered for one table as a single deduplicated insert (retried with backoff).
+
+        The rows stay buffered until the insert succeeded; a retried insert carries the same deduplication
+        token, so one that reached the server before its acknowledgement was lost is not written twice.
+
+        Raises:
+            WarehouseError: When the insert still fails after the policy's last try.
+        """
+        batches = self._buffers.get(table, [])
         if not batches:
             return
-        arrow = self._to_arrow(table, batches)
+        name = f"{self.database}.{table}"
+        schema = with_retries(f"describe {name}", lambda: self._schema(table), self.retry, self.sleep)
+        arrow = self._to_arrow(table, batches, schema)
         token = _batch_token(table, arrow)
-        try:
-            self.client.insert_arrow(f"{self.database}.{table}", arrow,
-                                     settings={"insert_deduplication_token": token})
-        except Exception as exc:
-            raise WarehouseError(f"insert into {self.database}.{table} failed: {exc}") from exc
+        with_retries(f"insert into {name}", lambda: self.client.insert_arrow(
+            name, arrow, settings={"insert_deduplication_token": token}), self.retry, self.sleep)
+        del self._buffers[table]
+        self._counts.pop(table, None)
+        self._since.pop(table, None)
         self.inserts += 1
         self.inserted_rows[table] = self.inserted_rows.get(table, 0) + arrow.num_rows
 
     def _schema(self, table: str) -> dict[str, pa.DataType]:
         if table not in self._schemas:
             desc = self.client.query(f"DESCRIBE TABLE {self.database}.{table}").result_rows
+            if not desc:
+                raise WarehouseError(f"{self.database}.{table} has no columns")
             self._schemas[table] = {str(r[0]): arrow_type(str(r[1])) for r in desc}
         return self._schemas[table]
 
-    def _to_arrow(self, table: str, batches: Sequence[Rows]) -> pa.Table:
-        schema = self._schema(table)
+    def _to_arrow(self, table: str, batches: Sequence[Rows], schema: dict[str, pa.DataType]) -> pa.Table:
         names = batches[0].names
         missing = [n for b in batches for n in b.names if n not in schema]
         if missing:
@@ -179,18 +260,22 @@ class WarehouseSink(DynamicSink[Rows]):
         database: Database name (migrations must have run).
         batch_rows: Rows per insert under load.
         flush_seconds: Longest time a row waits in the buffer while items keep arriving.
+        retry: Retries of a failing insert.
     """
 
-    def __init__(self, dsn: str, database: str, batch_rows: int = 50_000, flush_seconds: float = 1.0) -> None:
+    def __init__(self, dsn: str, database: str, batch_rows: int = 50_000, flush_seconds: float = 1.0,
+                 retry: RetryPolicy | None = None) -> None:
         self.dsn = dsn
         self.database = database
         self.batch_rows = batch_rows
         self.flush_seconds = flush_seconds
+        self.retry = retry or RetryPolicy()
         self.writers: list[WarehouseWriter] = []
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _WarehousePartition:
         """Build the sink partition of one worker."""
-        writer = WarehouseWriter(connect(self.dsn), self.database, self.batch_rows, self.flush_seconds)
+        writer = WarehouseWriter(connect(self.dsn), self.database, self.batch_rows, self.flush_seconds,
+                                 retry=self.retry)
         self.writers.append(writer)
         return _WarehousePartition(writer)
 

