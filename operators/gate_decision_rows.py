@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from operators.events import iso_ms
-from operators.gate_decision import Decision
+from operators.gate_decision import Decision, PassageView
+from operators.gate_passages import ClosedPassage
 
 
 def decision_record(d: Decision, edition: int, wall: datetime | None = None) -> dict[str, Any]:
@@ -36,3 +37,21 @@ def decision_message(d: Decision, edition: int, wall: datetime | None = None) ->
     rec = decision_record(d, edition, wall)
     body = {k: (iso_ms(v) if isinstance(v, datetime) else v) for k, v in rec.items()}
     return d.passage.lane_id.encode(), json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+
+
+def passage_view(c: ClosedPassage, received_wall: datetime | None = None) -> PassageView:
+    """The decision's view of a fused passage: LPR time = the latest checkpoint-2 frame (else the first frame)."""
+    p, f = c.passage, c.fused
+    lpr = [m.ts for _k, m, _r in p.frames if m.checkpoint == 2]
+    codes = f.containers.value if isinstance(f.containers.value, tuple) else ()
+    placard = f.hazard_placard.value if isinstance(f.hazard_placard.value, bool) else None
+    seal = f.seal.value if isinstance(f.seal.value, bool) else None
+    return PassageView(
+        passage_id=p.passage_id, gate_id=p.gate_id, lane_id=p.lane_id,
+        lpr_ts=max(lpr) if lpr else p.started_at,
+        plate=str(f.plate.value) if f.plate.value is not None else None,
+        trailer_plate=str(f.trailer_plate.value) if f.trailer_plate.value is not None else None,
+        containers=tuple(str(x) for x in codes),
+        size_type=str(f.size_type.value) if f.size_type.value is not None else None,
+        hazard_placard=placard, seal=seal, review_reasons=f.review_reasons,
+        frames=tuple(k for k, _m, _r in p.frames), received_wall=received_wall)

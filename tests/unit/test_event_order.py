@@ -67,3 +67,12 @@ def test_an_expected_topic_heard_late_is_not_overtaken_at_start_up():
     assert o.push([ev("readings", 0, 3, 4)], now=8.0) == []  # lab is waited for 10 s
     # lab never came; transfers (0 s) went idle 5 s after it delivered: the readings alone set the mark
     assert seconds(o.push([ev("readings", 0, 4, 5)], now=10.0)) == [0, 1, 2, 3, 4, 5]
+
+
+def test_frames_are_ordered_by_their_ts_header():
+    from operators.event_order import event_sort_key
+
+    frame = RawEvent("gate.frames", b"\xff\xd8jpeg", "f/0:1", (("lane_id", b"L1"), ("ts", b"2026-03-02T08:00:00.700Z")))
+    notice = RawEvent("gate.pregate", '{"ts": "2026-03-02T08:00:00.500Z"}', "p/0:1")
+    assert event_sort_key(frame) == "2026-03-02T08:00:00.700Z"
+    assert event_sort_key(notice) < event_sort_key(frame)
