@@ -90,8 +90,7 @@ class PregateJoin:
 
     def feed_last(self, t: datetime) -> datetime | None:
         """Event time of the latest notice version sent at or before ``t``."""
-        ts = [v.ts for vs in self.book.versions.values() for v in vs if v.ts <= t]
-        return max(ts) if ts else None
+        return self.book.last_sent(t)
 
     def _decide(self, p: PassageView) -> Decision:
         return decide(p, self.book, self.policy, self.feed_last(p.lpr_ts))
@@ -108,9 +107,11 @@ class PregateJoin:
         while len(self.recent) > self.keep_recent:
             self.recent.popitem(last=False)
         out = [Emitted("decision", d, edition, wall=wall)]
-        for (nid, (_t, used_by)) in list(self.book.consumed.items()):
-            if used_by == pid and (d.decision != "open" or d.notice_id != nid):
-                del self.book.consumed[nid]
+        if prev is not None and (nid := prev[0].notice_id) is not None and (d.decision != "open"
+                                                                           or d.notice_id != nid):
+            used = self.book.consumed.get(nid)
+            if used is not None and used[1] == pid:
+                del self.book.consumed[nid]  # the re-decision no longer uses the notice
         if d.decision == "open" and d.notice is not None:
             self.book.consume(d.notice.notice_id, d.passage.lpr_ts, pid)
             out.append(Emitted("registration", registration=registration_record(d, "registered", d.notice,
@@ -137,9 +138,10 @@ class PregateJoin:
         self.book.add(n)
         now = wall or datetime.now(UTC)
         out: list[Emitted] = []
+        numbers = set(n.numbers)
         for d, _e in list(self.recent.values()):
             p = d.passage
-            if n.ts <= p.lpr_ts and (n.plate == p.plate or set(n.numbers) & set(p.containers)):
+            if n.ts <= p.lpr_ts and (n.plate == p.plate or any(c in numbers for c in p.containers)):
                 out += self._emit(self._decide(p), now)
         for pid, d in sorted(self.degraded.items()):
             p = d.passage

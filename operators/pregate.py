@@ -11,6 +11,7 @@ State is bounded: versions older than ``validity + keep`` behind the newest even
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -165,7 +166,11 @@ class NoticeBook:
         self.keep = keep
         self.versions: dict[str, list[Notice]] = {}
         self.consumed: dict[str, tuple[datetime, str]] = {}  # notice_id → (passage LPR time, passage id)
+        self.by_plate: dict[str, set[str]] = {}  # plate of any version → notice ids
+        self.by_container: dict[str, set[str]] = {}  # container of any version → notice ids
+        self.sent: list[tuple[datetime, str]] = []  # (ts, notice id) of every version, sorted
         self.newest: datetime | None = None
+        self.pruned_at: datetime | None = None
 
     def add(self, notice: Notice) -> None:
         """Record a notice version (a correction when its id is known); prunes what is out of reach."""
@@ -173,29 +178,53 @@ class NoticeBook:
         if all(v != notice for v in vs):
             vs.append(notice)
             vs.sort(key=lambda v: v.ts)
+            self.by_plate.setdefault(notice.plate, set()).add(notice.notice_id)
+            for c in notice.numbers:
+                self.by_container.setdefault(c, set()).add(notice.notice_id)
+            bisect.insort(self.sent, (notice.ts, notice.notice_id))
         self.newest = notice.ts if self.newest is None else max(self.newest, notice.ts)
-        self.prune(self.newest)
+        if self.pruned_at is None or self.newest - self.pruned_at >= timedelta(hours=1):
+            self.prune(self.newest)
 
     def prune(self, now: datetime) -> None:
         """Drop notices whose newest version is older than ``validity + keep`` before ``now``."""
+        self.pruned_at = now
         horizon = now - self.validity - self.keep
-        for nid in [n for n, vs in self.versions.items() if vs[-1].ts < horizon]:
-            del self.versions[nid]
+        gone = {n for n, vs in self.versions.items() if vs[-1].ts < horizon}
+        if not gone:
+            return
+        for nid in gone:
+            for v in self.versions.pop(nid):
+                self.by_plate.get(v.plate, set()).discard(nid)
+                for c in v.numbers:
+                    self.by_container.get(c, set()).discard(nid)
             self.consumed.pop(nid, None)
+        self.by_plate = {k: ids for k, ids in self.by_plate.items() if ids}
+        self.by_container = {k: ids for k, ids in self.by_container.items() if ids}
+        self.sent = [x for x in self.sent if x[1] not in gone]
+
+    def last_sent(self, t: datetime) -> datetime | None:
+        """Event time of the latest notice version sent at or before ``t`` (the pre-gate feed's clock)."""
+        i = bisect.bisect_right(self.sent, (t, "\U0010ffff"))
+        return self.sent[i - 1][0] if i else None
+
+    def size(self) -> int:
+        """Notice versions held."""
+        return len(self.sent)
 
     def in_force(self, notice_id: str, t: datetime) -> Notice | None:
         """The version of ``notice_id`` in force at ``t`` (latest with ``ts <= t``)."""
         vs = [v for v in self.versions.get(notice_id, ()) if v.ts <= t]
         return vs[-1] if vs else None
 
-    def open_at(self, t: datetime, passage_id: str = "") -> list[Notice]:
+    def open_at(self, t: datetime, passage_id: str = "", ids: Iterable[str] | None = None) -> list[Notice]:
         """Notices open at ``t``.
 
         Open: in force, sent within ``validity`` before ``t``, not consumed by an earlier passage (a passage
         other than ``passage_id``).
         """
         out = []
-        for nid in sorted(self.versions):
+        for nid in sorted(self.versions if ids is None else set(ids)):
             n = self.in_force(nid, t)
             if n is None or t - n.ts > self.validity:
                 continue
@@ -207,17 +236,18 @@ class NoticeBook:
 
     def for_plate(self, plate: str, t: datetime, passage_id: str = "") -> list[Notice]:
         """Open notices for a tractor plate at ``t``."""
-        return [n for n in self.open_at(t, passage_id) if n.plate == plate]
+        return [n for n in self.open_at(t, passage_id, self.by_plate.get(plate, ())) if n.plate == plate]
 
     def for_containers(self, numbers: Iterable[str], t: datetime, passage_id: str = "") -> list[Notice]:
         """Open notices listing any of the containers at ``t``."""
         wanted = set(numbers)
-        return [n for n in self.open_at(t, passage_id) if wanted & set(n.numbers)]
+        ids = set().union(*(self.by_container.get(c, set()) for c in wanted)) if wanted else set()
+        return [n for n in self.open_at(t, passage_id, ids) if wanted & set(n.numbers)]
 
     def expired_for_plate(self, plate: str, t: datetime) -> list[Notice]:
         """Notices for the plate sent before ``t`` whose validity ran out (for the reason's details)."""
         out = []
-        for nid in sorted(self.versions):
+        for nid in sorted(self.by_plate.get(plate, ())):
             n = self.in_force(nid, t)
             if n is not None and n.plate == plate and t - n.ts > self.validity:
                 out.append(n)
@@ -226,7 +256,7 @@ class NoticeBook:
     def after(self, plate: str, t: datetime, within: timedelta) -> list[Notice]:
         """Notices for the plate first sent after ``t`` and within ``within`` of it (late notices)."""
         out = []
-        for nid in sorted(self.versions):
+        for nid in sorted(self.by_plate.get(plate, ())):
             vs = self.versions[nid]
             if vs[0].ts > t and vs[0].ts - t <= within and vs[-1].plate == plate:
                 out.append(vs[-1])

@@ -49,6 +49,7 @@ SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "outage": ("open", ("degraded_mode",)),
 }
 CAMERAS: tuple[tuple[str, int], ...] = (("left", 1), ("right", 1), ("rear", 1), ("lpr", 2))
+_LPR_INDEX = [c for c, _k in CAMERAS].index("lpr")
 _OTHER_LENGTH = {"2": "42G1", "4": "22G1", "L": "22G1"}
 
 
@@ -134,7 +135,8 @@ def write_scenario(out: Path, scenarios: tuple[str, ...] = tuple(SCENARIOS), see
                                      "ts": iso_ms(t + timedelta(milliseconds=700 * k)),
                                      "passage_id": pt.passage_id}))
         truth.append({"passage_id": pt.passage_id, "scenario": name, "decision": decision,
-                      "reasons": list(reasons), "notice_id": nid, "lpr_ts": iso_ms(t + timedelta(milliseconds=700)),
+                      "reasons": list(reasons), "notice_id": nid, "started_at": iso_ms(t),
+                      "lpr_ts": iso_ms(t + timedelta(milliseconds=700 * _LPR_INDEX)),
                       "truth": asdict(pt)})
         t += timedelta(seconds=90)
         if name != "outage" and i + 1 < len(scenarios) and scenarios[i + 1] != "outage":

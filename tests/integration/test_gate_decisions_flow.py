@@ -17,6 +17,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.simulate.gate_pregate import write_scenario
+from flows.cli import main
 from flows.config import Config, load_config
 from flows.run import RunOptions, run_flow
 
@@ -61,7 +62,7 @@ def check_decisions(client, db, truth):
     return rows
 
 
-def test_every_passage_gets_the_expected_decision(scenario, warehouse, chdb_dsn, tmp_path):
+def test_every_passage_gets_the_expected_decision(scenario, warehouse, chdb_dsn, tmp_path, monkeypatch, capsys):
     out, truth = scenario
     client, db = warehouse
     cfg = site(db, tmp_path / "archive")
@@ -85,6 +86,17 @@ def test_every_passage_gets_the_expected_decision(scenario, warehouse, chdb_dsn,
     assert {p for p, _k in awaiting} == {r[0] for r in rows if r[1] == "manual_review"}
     dead = q(client, f"SELECT reason FROM {db}.dead_letters")
     assert len(dead) == 1 and "pre-gate notice" in dead[0][0] and "plate" in dead[0][0]
+
+    # the officer's screen: every passage from the given time on, with its decision and the frames
+    monkeypatch.setenv("QUAYWATCH__WAREHOUSE__DATABASE", db)
+    capsys.readouterr()
+    since = truth[2]["started_at"]
+    assert main(["gate", "passages", "--since", since, "--warehouse", chdb_dsn, "--data-dir", str(tmp_path),
+                 "--format", "json"]) == 0
+    screen = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["passage"] for r in screen] == [t["passage_id"] for t in truth[2:]]
+    assert all(len(r["frames"]) == 4 and r["decision"] for r in screen)
+    assert [r["decision"] for r in screen] == [r[1] for r in rows[2:]]
 
     before = {t: q(client, f"SELECT count() FROM {db}.{t}")[0][0]
               for t in ("gate_decisions", "gate_registrations", "alerts", "dead_letters", "gate_passages")}
