@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from operators.alerts import Alert
 from operators.gate_decision import Decision, DecisionPolicy, PassageView, decide
+from operators.gate_risk import RiskHistory
 from operators.pregate import Notice, NoticeBook
 
 FLOW = "gate"
@@ -87,6 +88,7 @@ class PregateJoin:
         self.regularise_within = regularise_within
         self.recent: OrderedDict[str, tuple[Decision, int]] = OrderedDict()
         self.degraded: dict[str, Decision] = {}
+        self.risk = RiskHistory()
 
     def feed_last(self, t: datetime) -> datetime | None:
         """Event time of the latest notice version sent at or before ``t``."""
@@ -107,6 +109,7 @@ class PregateJoin:
         while len(self.recent) > self.keep_recent:
             self.recent.popitem(last=False)
         out = [Emitted("decision", d, edition, wall=wall)]
+        self.risk.record(d)
         if prev is not None and (nid := prev[0].notice_id) is not None and (d.decision != "open"
                                                                            or d.notice_id != nid):
             used = self.book.consumed.get(nid)
@@ -138,6 +141,12 @@ class PregateJoin:
         self.book.add(n)
         now = wall or datetime.now(UTC)
         out: list[Emitted] = []
+        flags = self.risk.flags(n)
+        if flags:
+            out.append(Emitted("alert", alert=Alert(
+                "gate_risk", "info", "notice", n.notice_id, n.ts, n.ts,
+                f"pre-gate notice for {n.plate}: {', '.join(flags)}",
+                {"plate": n.plate, "flags": list(flags), "containers": list(n.numbers)}, flow=FLOW)))
         numbers = set(n.numbers)
         for d, _e in list(self.recent.values()):
             p = d.passage

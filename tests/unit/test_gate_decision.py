@@ -189,3 +189,28 @@ def test_book_state_is_bounded():
 def test_bad_notices_are_rejected_with_the_reason(body, why):
     with pytest.raises(NoticeError, match=why):
         decode_notice(body)
+
+
+def test_early_risk_flags_before_the_truck_arrives():
+    j = PregateJoin()
+    j.on_notice(decode_notice(notice("N1", ts=T - timedelta(minutes=10))))
+    j.on_passage(passage("P1", placard=True))  # diverted: placard on a non-hazardous notice
+
+    def risks(body: str) -> list[str]:
+        alerts = [e.alert for e in j.on_notice(decode_notice(body)) if e.alert and e.alert.kind == "gate_risk"]
+        return list(alerts[0].details["flags"]) if alerts else []
+
+    # same tractor a day later: recent divert; the hazardous declaration is flagged too
+    assert risks(notice("N2", ts=T + timedelta(days=1), hazardous=True)) == ["hazardous_goods",
+                                                                             "plate_recent_divert"]
+    assert risks(notice("N3", ts=T + timedelta(days=8), plate="34 ABD 123", containers=[])) == []
+    # a registered container announced again for gate-in
+    j.on_notice(decode_notice(notice("N4", ts=T + timedelta(days=9), plate="06 A 1234",
+                                     containers=[{"number": C2, "size_type": "42G1", "load_status": "full"}])))
+    j.on_passage(passage("P4", plate="06 A 1234", containers=(C2,), ts=T + timedelta(days=9, minutes=5)))
+    assert risks(notice("N5", ts=T + timedelta(days=9, hours=2), plate="07 B 5555", containers=[
+        {"number": C2, "size_type": "42G1", "load_status": "full"}])) == ["container_inside"]
+    # a truck with no notice, and the notice 20 minutes later
+    j.on_passage(passage("P6", plate="01 C 7777", containers=(), ts=T + timedelta(days=10)))
+    assert risks(notice("N6", ts=T + timedelta(days=10, minutes=20), plate="01 C 7777", containers=[])) == [
+        "notice_after_truck"]
