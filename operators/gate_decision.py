@@ -28,23 +28,35 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from operators.exit_balance import Balance, check_exit
 from operators.pregate import Notice, NoticeBook
 from operators.size_type import decode
 
 DecisionKind = Literal["open", "divert", "manual_review"]
 REASONS = ("no_notice", "notice_conflict", "plate_mismatch", "container_missing", "container_unexpected",
-           "size_mismatch", "placard_unexpected", "seal_missing", "unreadable", "degraded_mode", "exit_blocked")
+           "size_mismatch", "placard_unexpected", "seal_missing", "unreadable", "degraded_mode", "exit_blocked",
+           "package_count_mismatch", "weight_over_10pct")
 #: Reasons that send the truck to the other lane.
 DIVERT = frozenset({"no_notice", "plate_mismatch", "container_missing", "container_unexpected", "size_mismatch",
-                    "placard_unexpected", "seal_missing", "exit_blocked"})
+                    "placard_unexpected", "seal_missing", "exit_blocked", "package_count_mismatch",
+                    "weight_over_10pct"})
 
 #: ``may_exit(container_no, ts) -> (allowed, reason)``: provided by the container tracking flow (issue 10).
 MayExit = Callable[[str, datetime], tuple[bool, str]]
 
 
+#: ``declared_totals(declaration_no) -> (packages, kg)`` of an export/transit declaration, ``None`` if unknown.
+DeclaredTotals = Callable[[str], "tuple[int, float] | None"]
+
+
 def allow_all_exits(container_no: str, ts: datetime) -> tuple[bool, str]:
     """Default :data:`MayExit`: no container is held (until the container tracking flow provides one)."""
     return True, ""
+
+
+def no_declarations(declaration_no: str) -> tuple[int, float] | None:
+    """Default :data:`DeclaredTotals`: no declaration data (the balance checks are skipped)."""
+    return None
 
 
 @dataclass(frozen=True)
@@ -107,10 +119,12 @@ class DecisionPolicy:
     Attributes:
         outage_after: Pre-gate feed silence after which passages are admitted in degraded mode (G8).
         may_exit: Exit check of the container tracking flow.
+        declared_totals: Packages and kg of a declaration, for the gate-out balance (G7, G9).
     """
 
     outage_after: timedelta = timedelta(minutes=30)
     may_exit: MayExit = allow_all_exits
+    declared_totals: DeclaredTotals = no_declarations
 
 
 def _same_size(read: str, notified: str) -> bool:
@@ -120,8 +134,12 @@ def _same_size(read: str, notified: str) -> bool:
     return a.length_ft == b.length_ft and a.type_group == b.type_group
 
 
-def check_notice(p: PassageView, n: Notice, policy: DecisionPolicy) -> tuple[list[str], list[str]]:
-    """Field rules of one passage against one notice; returns ``(reason codes, details)``."""
+def check_notice(p: PassageView, n: Notice, policy: DecisionPolicy,
+                 balance: Balance | None = None) -> tuple[list[str], list[str]]:
+    """Field rules of one passage against one notice; returns ``(reason codes, details)``.
+
+    ``balance`` is the declaration's balance before this vehicle (gate-out with package and kg figures).
+    """
     reasons: list[str] = []
     details: list[str] = []
 
@@ -162,7 +180,22 @@ def check_notice(p: PassageView, n: Notice, policy: DecisionPolicy) -> tuple[lis
             ok, why = policy.may_exit(c.number, p.lpr_ts)
             if not ok:
                 add("exit_blocked", f"{c.number}: {why}")
+        figures = exit_figures(n)
+        if balance is not None and figures is not None:
+            chk = check_exit(balance, *figures)
+            for r in chk.reasons:
+                add(r, f"{figures[0]} packages / {figures[1]:g} kg against {balance.remaining_packages} packages "
+                       f"remaining of {balance.declared_packages} / {balance.declared_kg:g} kg declared")
+            details += [f"warning: {w}" for w in chk.warnings]
     return reasons, details
+
+
+def exit_figures(n: Notice) -> tuple[int, float] | None:
+    """``(package_count, weight_kg)`` of a gate-out notice with a declaration number, when both are given."""
+    pk, kg = n.extra.get("package_count"), n.extra.get("weight_kg")
+    if n.direction != "out" or not n.declaration_no or not isinstance(pk, int) or not isinstance(kg, int | float):
+        return None
+    return pk, float(kg)
 
 
 def _verdict(reasons: list[str]) -> DecisionKind:
@@ -173,7 +206,8 @@ def _verdict(reasons: list[str]) -> DecisionKind:
     return "open"
 
 
-def decide(p: PassageView, book: NoticeBook, policy: DecisionPolicy, feed_last_ts: datetime | None) -> Decision:
+def decide(p: PassageView, book: NoticeBook, policy: DecisionPolicy, feed_last_ts: datetime | None,
+           balance_of: Callable[[Notice], Balance | None] | None = None) -> Decision:
     """The barrier decision for a passage at its LPR time.
 
     Args:
@@ -182,6 +216,7 @@ def decide(p: PassageView, book: NoticeBook, policy: DecisionPolicy, feed_last_t
         policy: Limits and the exit check.
         feed_last_ts: Event time of the latest notice received before the passage (``None``: never); the
             feed counts as down when it is older than ``policy.outage_after``.
+        balance_of: The declaration balance before this vehicle, for a gate-out notice (``None``: no check).
 
     Returns:
         The decision.
@@ -208,6 +243,6 @@ def decide(p: PassageView, book: NoticeBook, policy: DecisionPolicy, feed_last_t
         why = f"expired notice {expired[-1].notice_id}" if expired else f"no notice for {p.plate}"
         return Decision(p, "divert", ("no_notice",), (f"no_notice: {why}",), None)
     n = notices[0]
-    reasons, details = check_notice(p, n, policy)
+    reasons, details = check_notice(p, n, policy, balance_of(n) if balance_of else None)
     flags = ("hazardous_without_placard",) if n.hazardous and p.hazard_placard is False else ()
     return Decision(p, _verdict(reasons), tuple(reasons), tuple(details), n, risk_flags=flags)

@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from operators.alerts import Alert
-from operators.gate_decision import Decision, DecisionPolicy, PassageView, decide
+from operators.exit_balance import Balance
+from operators.gate_decision import Decision, DecisionPolicy, PassageView, decide, exit_figures
 from operators.gate_risk import RiskHistory
 from operators.pregate import Notice, NoticeBook
 
@@ -89,13 +90,23 @@ class PregateJoin:
         self.recent: OrderedDict[str, tuple[Decision, int]] = OrderedDict()
         self.degraded: dict[str, Decision] = {}
         self.risk = RiskHistory()
+        #: declaration → passage → (LPR time, packages, kg) of vehicles let out on it (A.5.3 deductions)
+        self.exits: dict[str, dict[str, tuple[datetime, int, float]]] = {}
 
     def feed_last(self, t: datetime) -> datetime | None:
         """Event time of the latest notice version sent at or before ``t``."""
         return self.book.last_sent(t)
 
     def _decide(self, p: PassageView) -> Decision:
-        return decide(p, self.book, self.policy, self.feed_last(p.lpr_ts))
+        def balance_of(n: Notice) -> Balance | None:
+            totals = self.policy.declared_totals(n.declaration_no) if n.declaration_no else None
+            if totals is None:
+                return None
+            earlier = [(pk, kg) for pid, (t, pk, kg) in self.exits.get(n.declaration_no or "", {}).items()
+                       if pid != p.passage_id and (t, pid) < (p.lpr_ts, p.passage_id)]
+            return Balance(totals[0], totals[1], sum(x[0] for x in earlier), sum(x[1] for x in earlier))
+
+        return decide(p, self.book, self.policy, self.feed_last(p.lpr_ts), balance_of)
 
     def _emit(self, d: Decision, wall: datetime) -> list[Emitted]:
         pid = d.passage.passage_id
@@ -110,6 +121,7 @@ class PregateJoin:
             self.recent.popitem(last=False)
         out = [Emitted("decision", d, edition, wall=wall)]
         self.risk.record(d)
+        self._deduct(d, prev[0] if prev is not None else None)
         if prev is not None and (nid := prev[0].notice_id) is not None and (d.decision != "open"
                                                                            or d.notice_id != nid):
             used = self.book.consumed.get(nid)
@@ -131,6 +143,20 @@ class PregateJoin:
         if prev is not None and (old := _alert(prev[0])) is not None and (a is None or a.alert_id != old.alert_id):
             out.append(Emitted("alert", alert=old.with_status("resolved", d.passage.lpr_ts)))
         return out
+
+    def _deduct(self, d: Decision, prev: Decision | None) -> None:
+        """Keep the vehicles let out per declaration (an exit re-decided as not open is taken back)."""
+        n, pid = d.notice, d.passage.passage_id
+        if prev is not None and prev.notice is not None and prev.notice.declaration_no:
+            self.exits.get(prev.notice.declaration_no, {}).pop(pid, None)
+        figures = exit_figures(n) if n is not None else None
+        if d.decision == "open" and n is not None and n.declaration_no and figures is not None:
+            self.exits.setdefault(n.declaration_no, {})[pid] = (d.passage.lpr_ts, *figures)
+            if len(self.exits) > 4096:  # bound: forget declarations with no exit in the last 30 days
+                cut = d.passage.lpr_ts - timedelta(days=30)
+                for no in [k for k, rows in self.exits.items()
+                           if not rows or max(t for t, _p, _k in rows.values()) < cut]:
+                    del self.exits[no]
 
     def on_passage(self, p: PassageView, wall: datetime | None = None) -> list[Emitted]:
         """Decide a passage (at its LPR frame, or a later edition of it)."""

@@ -214,3 +214,25 @@ def test_early_risk_flags_before_the_truck_arrives():
     j.on_passage(passage("P6", plate="01 C 7777", containers=(), ts=T + timedelta(days=10)))
     assert risks(notice("N6", ts=T + timedelta(days=10, minutes=20), plate="01 C 7777", containers=[])) == [
         "notice_after_truck"]
+
+
+def test_exit_on_several_vehicles_deducts_the_declaration_balance():
+    def totals(no: str) -> tuple[int, float] | None:
+        return (300, 30_000.0) if no == "EX-1" else None
+
+    j = PregateJoin(DecisionPolicy(declared_totals=totals))
+    plates = ("34 AB 1001", "34 AB 1002", "34 AB 1003", "34 AB 1004")
+    figures = ((100, 10_000.0), (150, 15_500.0), (60, 5_000.0), (50, 4_400.0))
+    got = []
+    for i, (plate, (pk, kg)) in enumerate(zip(plates, figures, strict=True)):
+        t = T + timedelta(minutes=10 * i)
+        j.on_notice(decode_notice(notice(f"X{i}", ts=t - timedelta(minutes=5), plate=plate, direction="out",
+                                         declaration_no="EX-1", package_count=pk, weight_kg=kg, containers=[])))
+        d = j.on_passage(passage(f"E{i}", plate=plate, containers=(), ts=t))[0].decision
+        assert d is not None
+        got.append((d.decision, d.reasons))
+    # 100 + 150 leave; 60 more than the 50 remaining is refused; the last 50 close the declaration at
+    # 10 000 + 15 500 + 4 400 = 29 900 kg (0.33 % under 30 000: a warning, not a block)
+    assert got == [("open", ()), ("open", ()), ("divert", ("package_count_mismatch",)), ("open", ())]
+    last = j.recent["E3"][0]
+    assert "warning: weight_difference" in last.details
