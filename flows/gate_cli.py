@@ -28,6 +28,10 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     s.add_argument("--seed", type=int, default=11)
     s.add_argument("--repeat", type=int, default=1, help="repeat the scenario list (one passage per rule)")
     s.set_defaults(func=cmd_simulate)
+    d = gsub.add_parser("demo", help="simulate the decision scenario, run the gate flow, print the decisions")
+    d.add_argument("--repeat", type=int, default=1, help="repeat the scenario list (one passage per rule)")
+    common(d)
+    d.set_defaults(func=cmd_demo)
 
 
 def passages_sql(db: str, lane: bool) -> str:
@@ -70,4 +74,31 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     truth = write_scenario(args.out, tuple(SCENARIOS) * args.repeat, seed=args.seed)
     print(f"wrote {args.out} ({len(truth)} passages: gate.frames/, gate.pregate.jsonl, decisions_truth.jsonl)",
           file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``quaywatch gate demo``: one passage per rule through OCR and the decisions, then the counts."""
+    from connectors.simulate.gate_pregate import SCENARIOS, write_scenario
+    from flows.cli import write_result
+    from flows.run import RunOptions, run_flow
+
+    cfg = load_config(args.config)
+    out = args.data_dir / "replays" / "gate-decisions"
+    truth = write_scenario(out, tuple(SCENARIOS) * args.repeat)
+    print(f"gate: {len(truth)} passages (one per rule) in {out}; reading frames and deciding ...", file=sys.stderr)
+    run_flow("gate", cfg, RunOptions(f"file:{out}", args.warehouse, args.data_dir))
+    _dsn, client = open_warehouse(cfg, args.warehouse, args.data_dir)
+    db = cfg.warehouse.database
+    ids = [t["passage_id"] for t in truth]
+    res = client.query(f"SELECT decision, arrayStringConcat(reasons, ',') AS reasons, count() AS passages, "
+                       f"round(median(latency_ms)) AS median_latency_ms FROM {db}.gate_decisions "
+                       "WHERE passage_id IN {ids:Array(String)} GROUP BY decision, reasons ORDER BY decision, reasons",
+                       parameters={"ids": ids}, settings={"final": 1})
+    write_result(sys.stdout, list(res.column_names), res.result_rows, "table")
+    got = {r[0]: r[1] for r in client.query(f"SELECT passage_id, decision FROM {db}.gate_decisions "
+                                            "WHERE passage_id IN {ids:Array(String)}", parameters={"ids": ids},
+                                            settings={"final": 1}).result_rows}
+    agree = sum(got.get(t["passage_id"]) == t["decision"] for t in truth)
+    print(f"{agree}/{len(truth)} passages got the decision the rules give for their scenario", file=sys.stderr)
     return 0
