@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
 from dashboards import cli as dashboards_cli
-from flows import audit_cli, cameras_cli, cli_containers, vgm_cli
+from flows import audit_cli, cameras_cli, cli_containers, gate_cli, vgm_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
@@ -122,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     dashboards_cli.add_parsers(sub, common)
     cameras_cli.add_parser(sub, common)
     cli_containers.add_parser(sub, common)
+    gate_cli.add_parsers(sub, common)
 
     from flows.ocr_cli import add_parser as add_ocr
 

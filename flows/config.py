@@ -247,6 +247,27 @@ class ContainersConfig:
 
 
 @dataclass(frozen=True)
+class GateDecisionsConfig:
+    """Barrier decisions against pre-gate notices (``[gate_decisions]``, issue 5).
+
+    Attributes:
+        notice_validity_h: How long a notice stays open after it was sent.
+        outage_after_min: Pre-gate feed silence after which passages are admitted in degraded mode (G8).
+        regularise_within_h: How long a degraded passage may wait for its late notice (C.2.1: 24 h).
+        keep_recent: Decided passages kept for re-decision by a notice processed after them.
+    """
+
+    notice_validity_h: float = 24.0
+    outage_after_min: float = 30.0
+    regularise_within_h: float = 24.0
+    keep_recent: int = 256
+
+    def __post_init__(self) -> None:
+        if min(self.notice_validity_h, self.outage_after_min, self.regularise_within_h) <= 0 or self.keep_recent < 1:
+            raise ValueError("gate_decisions limits must be positive")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a flow needs to know about the site."""
 
@@ -266,6 +287,7 @@ class Config:
     gate: GateConfig = GateConfig()
     cameras: CamerasConfig = CamerasConfig()
     containers: ContainersConfig = ContainersConfig()
+    gate_decisions: GateDecisionsConfig = GateDecisionsConfig()
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -368,6 +390,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             gate=_gate(raw.get("gate", {})),
             cameras=_cameras(raw.get("cameras", {})),
             containers=ContainersConfig(**raw.get("containers", {})),
+            gate_decisions=GateDecisionsConfig(**raw.get("gate_decisions", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""

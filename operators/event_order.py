@@ -25,6 +25,14 @@ from dataclasses import dataclass, field
 from operators.events import RawEvent, is_canonical_ts, ts_text
 
 
+def event_sort_key(raw: RawEvent) -> str:
+    """:func:`ts_sort_key` of the payload, or of a ``ts`` header (camera frames carry their metadata there)."""
+    for name, value in raw.headers:
+        if name == "ts":
+            return ts_sort_key('{"ts": "' + value.decode("utf-8", "replace") + '"}')
+    return ts_sort_key(raw.payload)
+
+
 def ts_sort_key(payload: bytes | str) -> str:
     """The event's ``ts`` as text for ordering (ISO 8601 UTC ``...Z`` sorts as time); ``""`` when absent.
 
@@ -72,7 +80,7 @@ class EventTimeOrder:
             self.started = now
         out: list[RawEvent] = []
         for raw in batch:
-            key = ts_sort_key(raw.payload)
+            key = event_sort_key(raw)
             if not key:
                 out.append(raw)
                 continue

@@ -59,10 +59,10 @@ def panels() -> tuple[Panel, ...]:
         Panel("Decision latency", "timeseries",
               "SELECT $__timeInterval(ts) AS time, quantile(0.5)(latency_ms) AS `median ms`,\n"
               "       quantile(0.99)(latency_ms) AS `p99 ms`, max(latency_ms) AS `max ms`\n"
-              "FROM gate_decisions WHERE $__timeFilter(ts) AND $__conditionalAll(lane_id IN ($lane), $lane)\n"
+              "FROM gate_decisions FINAL WHERE $__timeFilter(ts) AND $__conditionalAll(lane_id IN ($lane), $lane)\n"
               "GROUP BY time ORDER BY time",
               ("time", "median ms", "p99 ms", "max ms"), w=12, h=7, unit="ms",
-              description="LPR frame time → decision emitted (G3: about one second)."),
+              description="LPR frame time → decision, each passage's latest decision (G3: about one second)."),
         Panel("Degraded passages awaiting regularisation", "table",
               "SELECT degraded_at, passage_id, last_lane AS lane_id, last_decision AS decision,\n"
               "       last_reasons AS reasons,\n"

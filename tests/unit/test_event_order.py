@@ -120,3 +120,12 @@ def test_a_redelivery_snapshot_is_independent_of_the_live_filter():
     f.filter([ev("r", 0, 1, 2)])
     assert len(snap.seen) == len(snap.order) == 1 and len(f.seen) == 2
     assert seconds(snap.filter([ev("r", 0, 1, 2), ev("r", 0, 0, 1)])) == [2] and snap.dropped == 1
+
+
+def test_frames_are_ordered_by_their_ts_header():
+    from operators.event_order import event_sort_key
+
+    frame = RawEvent("gate.frames", b"\xff\xd8jpeg", "f/0:1", (("lane_id", b"L1"), ("ts", b"2026-03-02T08:00:00.700Z")))
+    notice = RawEvent("gate.pregate", '{"ts": "2026-03-02T08:00:00.500Z"}', "p/0:1")
+    assert event_sort_key(frame) == "2026-03-02T08:00:00.700Z"
+    assert event_sort_key(notice) < event_sort_key(frame)
