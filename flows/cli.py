@@ -318,7 +318,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``quaywatch demo``: the fuel campaign through the meters flow (alerts, reports), then a VGM day."""
+    """``quaywatch demo``: the fuel campaign (alerts, reports), a VGM day, gate decisions, port tracking."""
     from connectors.simulate.campaign import simulate_campaign
 
     cfg = load_config(args.config)
@@ -351,7 +351,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
           "--format", "csv,pdf", *common])
     print("\n== Verified gross mass at the weighbridge (the vgm flow; `quaywatch vgm demo` alone)")
     main(["vgm", "demo", *common])
-    print("== Audit trail")
+    print("\n== Gate: OCR of truck passages and barrier decisions (the gate flow; `quaywatch gate demo` alone)")
+    main(["gate", "demo", *common])
+    print("\n== Port: discharge lists, holds and exits (the containers flow; `quaywatch containers demo` alone)")
+    main(["containers", "demo", "--containers", "300", *common])
+    print("\n== Audit trail")
     main(["audit", "verify", *common])
     print("\nQuery anything yourself, e.g.:\n"
           f"  quaywatch sql \"SELECT * FROM {db}.alerts\" --format json\n"
