@@ -354,7 +354,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\n== Gate: OCR of truck passages and barrier decisions (the gate flow; `quaywatch gate demo` alone)")
     main(["gate", "demo", *common])
     print("\n== Port: discharge lists, holds and exits (the containers flow; `quaywatch containers demo` alone)")
-    main(["containers", "demo", "--containers", "300", *common])
+    main(["containers", "demo", *common])
     print("\n== Audit trail")
     main(["audit", "verify", *common])
     print("\nQuery anything yourself, e.g.:\n"
