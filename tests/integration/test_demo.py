@@ -9,8 +9,11 @@ from flows.cli import main
 pytestmark = pytest.mark.integration
 
 
-def test_demo_runs_end_to_end(tmp_path, capsys):
-    assert main(["demo", "--data-dir", str(tmp_path)]) == 0
+def test_demo_runs_end_to_end(tmp_path, capsys, warehouse, chdb_dsn, monkeypatch):
+    # one chDB path per process: the session's warehouse, in a database of this test's own
+    _client, db = warehouse
+    monkeypatch.setenv("QUAYWATCH__WAREHOUSE__DATABASE", db)
+    assert main(["demo", "--data-dir", str(tmp_path), "--warehouse", chdb_dsn]) == 0
     captured = capsys.readouterr()
     out = captured.out + captured.err
     # fuel: exactly the two planted alerts, the reports written, every audit chain intact
