@@ -71,7 +71,7 @@ def run(replay: Path, work: Path) -> tuple[list[tuple[float, int]], list[tuple[f
     import bytewax.operators as op
     from bytewax.testing import run_main
 
-    from connectors.replay import ReplayDirSource, _ReplayPartition
+    from connectors.replay import ReplayDirSource, ReplayPartition
     from connectors.warehouse.sink import WarehouseSink
     from flows import meters
     from flows.config import load_config
@@ -84,7 +84,7 @@ def run(replay: Path, work: Path) -> tuple[list[tuple[float, int]], list[tuple[f
     batches: list[tuple[float, int]] = []
     alerts: list[tuple[float, dict[str, Any]]] = []
 
-    class Part(_ReplayPartition):
+    class Part(ReplayPartition):
         def next_batch(self) -> list[Any]:
             b = super().next_batch()
             mx = 0

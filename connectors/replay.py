@@ -9,7 +9,7 @@ file, so a flow run with recovery continues exactly where it stopped.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -33,34 +33,48 @@ def ts_key(line: str) -> str:
         return ""
 
 
-class _ReplayPartition(StatefulSourcePartition[RawEvent, dict[str, int]]):
-    def __init__(self, files: dict[str, Path], batch_size: int, resume: dict[str, int] | None) -> None:
+#: Builds the event of one line: ``(stream, text, position) -> RawEvent``.
+MakeEvent = Callable[[str, str, str], RawEvent]
+
+
+class ReplayPartition(StatefulSourcePartition[RawEvent, dict[str, int]]):
+    """Files of several streams merged on ``ts``; positions are ``<label>:<line>`` (label: the file name).
+
+    ``make_event`` turns a line into its event (default: the line itself as the payload); a stream whose
+    lines only describe the payload (a frame manifest) supplies its own.
+    """
+
+    def __init__(self, files: dict[str, Path], batch_size: int, resume: dict[str, int] | None,
+                 labels: dict[str, str] | None = None, make_event: MakeEvent = RawEvent) -> None:
         self.consumed = dict(resume or {})
         self.batch_size = batch_size
+        self.make_event = make_event
+        self.labels = {stream: (labels or {}).get(stream, path.name) for stream, path in files.items()}
         self._handles: list[TextIO] = []
         iters = []
         for stream, path in files.items():
             fh = path.open(encoding="utf-8", errors="surrogateescape")
             self._handles.append(fh)
-            iters.append(self._lines(stream, path.name, fh, self.consumed.get(stream, 0)))
-        self._merged: Iterator[tuple[str, int, str, RawEvent]] = heapq.merge(*iters)
+            iters.append(self._lines(stream, fh, self.consumed.get(stream, 0)))
+        self._merged: Iterator[tuple[str, int, str, str]] = heapq.merge(*iters)
 
     @staticmethod
-    def _lines(stream: str, name: str, fh: TextIO, skip: int) -> Iterator[tuple[str, int, str, RawEvent]]:
+    def _lines(stream: str, fh: TextIO, skip: int) -> Iterator[tuple[str, int, str, str]]:
         for lineno, line in enumerate(fh, start=1):
             if lineno <= skip:
                 continue
             text = line.rstrip("\r\n")
             # (key, line number, stream) make the merge total and deterministic
-            yield ts_key(text), lineno, stream, RawEvent(stream, text, f"{name}:{lineno}")
+            yield ts_key(text), lineno, stream, text
 
     def next_batch(self) -> list[RawEvent]:
+        """The next events in ``ts`` order (blank lines are consumed, not emitted)."""
         out: list[RawEvent] = []
-        consumed = self.consumed
-        for _key, lineno, stream, raw in self._merged:
+        consumed, labels, make_event = self.consumed, self.labels, self.make_event
+        for _key, lineno, stream, text in self._merged:
             consumed[stream] = lineno
-            if raw.payload.strip():
-                out.append(raw)
+            if text.strip():
+                out.append(make_event(stream, text, f"{labels[stream]}:{lineno}"))
             if len(out) >= self.batch_size:
                 return out
         if out:
@@ -68,9 +82,11 @@ class _ReplayPartition(StatefulSourcePartition[RawEvent, dict[str, int]]):
         raise StopIteration
 
     def snapshot(self) -> dict[str, int]:
+        """Lines consumed per stream."""
         return dict(self.consumed)
 
     def close(self) -> None:
+        """Close the files."""
         for fh in self._handles:
             fh.close()
 
@@ -97,6 +113,6 @@ class ReplayDirSource(FixedPartitionedSource[RawEvent, dict[str, int]]):
         """One partition: the merged, time-ordered replay."""
         return ["replay"]
 
-    def build_part(self, step_id: str, for_part: str, resume_state: dict[str, int] | None) -> _ReplayPartition:
+    def build_part(self, step_id: str, for_part: str, resume_state: dict[str, int] | None) -> ReplayPartition:
         """Open the files, skipping what a previous run consumed."""
-        return _ReplayPartition(self.files, self.batch_size, resume_state)
+        return ReplayPartition(self.files, self.batch_size, resume_state)

@@ -73,6 +73,21 @@ class DeadLetter:
         return cls(flow, raw.stream, raw.position, reason, text, event_ts)
 
 
+def load_object(raw: RawEvent) -> dict[str, Any]:
+    """The JSON object of a raw event.
+
+    Raises:
+        EventError: When the payload is not JSON or not an object (the message is the dead-letter reason).
+    """
+    try:
+        obj = json.loads(raw.payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EventError(f"undecodable JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise EventError(f"expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
 def dead_letter_message(d: DeadLetter) -> tuple[bytes, bytes]:
     """The ``(key, JSON value)`` message publishing a dead letter (key = source stream)."""
     body = {

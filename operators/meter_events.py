@@ -8,7 +8,6 @@ kept: a transfer event for a meter closes that meter's pending chunk before it i
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from operators.events import (
     EventError,
     RawEvent,
     iso_ms,
+    load_object,
     ms_from_ts,
     parse_ts,
 )
@@ -155,23 +155,13 @@ def _str(obj: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _load(raw: RawEvent) -> dict[str, Any]:
-    try:
-        obj = json.loads(raw.payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EventError(f"undecodable JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise EventError(f"expected a JSON object, got {type(obj).__name__}")
-    return obj
-
-
 def decode_tank_reading(raw: RawEvent) -> TankReading:
     """Decode and validate a tank gauge reading.
 
     Raises:
         EventError: With the reason, when the record breaks the contract.
     """
-    obj = _load(raw)
+    obj = load_object(raw)
     level = _req_num(obj, "level_mm")
     water = _num(obj, "water_mm", optional=True) or 0.0
     density = _num(obj, "density_kgm3", optional=True)
@@ -191,7 +181,7 @@ def decode_transfer(raw: RawEvent) -> Transfer:
     Raises:
         EventError: With the reason, when the record breaks the contract.
     """
-    obj = _load(raw)
+    obj = load_object(raw)
     event = obj.get("event")
     if not isinstance(event, str) or event not in TRANSFER_EVENTS:
         raise EventError(f"event: expected one of {sorted(TRANSFER_EVENTS)}, got {event!r}")
@@ -229,7 +219,7 @@ def decode_lab_density(raw: RawEvent) -> LabDensity:
     Raises:
         EventError: With the reason, when the record breaks the contract.
     """
-    obj = _load(raw)
+    obj = load_object(raw)
     rho = _req_num(obj, "density_15c_kgm3")
     if not 300.0 <= rho <= 1300.0:
         raise EventError(f"density_15c_kgm3: {rho} outside 300..1300")
@@ -304,7 +294,7 @@ class _ReadingBlock:
     def slow(self, j: int, meter_ids: frozenset[str]) -> str:
         """Parse row ``j`` record by record; returns its meter id or raises :class:`EventError`."""
         raw = self.raws[j]
-        obj = _load(raw)
+        obj = load_object(raw)
         meter_id = obj.get("meter_id")
         if not isinstance(meter_id, str) or meter_id not in meter_ids:
             raise EventError(f"unknown meter_id {meter_id!r}")

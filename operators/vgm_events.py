@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from operators.events import DeadLetter, EventError, RawEvent, parse_ts
+from operators.events import DeadLetter, EventError, RawEvent, load_object, parse_ts
 from operators.vgm_container_no import ContainerNumberError, validate
 from operators.vgm_policy import VgmPolicy
 
@@ -84,16 +84,6 @@ class Declaration:
 VgmEvent = Weighing | Declaration | DeadLetter
 
 
-def _load(raw: RawEvent) -> dict[str, Any]:
-    try:
-        obj = json.loads(raw.payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EventError(f"undecodable JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise EventError(f"expected a JSON object, got {type(obj).__name__}")
-    return obj
-
-
 def _str(obj: Mapping[str, Any], name: str) -> str:
     value = obj.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -130,7 +120,7 @@ def decode_weighing(raw: RawEvent, policy: VgmPolicy) -> Weighing:
     Raises:
         EventError: With the reason, when the record breaks the contract.
     """
-    obj = _load(raw)
+    obj = load_object(raw)
     ts = parse_ts(obj.get("ts"))
     instrument_id = _str(obj, "instrument_id")
     if instrument_id not in policy.instruments:
@@ -172,7 +162,7 @@ def decode_declaration(raw: RawEvent) -> Declaration:
     Raises:
         EventError: With the reason, when the record breaks the contract.
     """
-    obj = _load(raw)
+    obj = load_object(raw)
     ts = parse_ts(obj.get("ts"))
     method = obj.get("method")
     if method not in (1, 2) or isinstance(method, bool):
