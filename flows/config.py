@@ -234,6 +234,7 @@ class ContainersConfig:
             order is reported (A.2.4).
         exit_notice_block_pct: Exit-notice weight difference above which loading is blocked (B.3: 10 %).
         exit_kg_tolerance_pct: Weight leaving under a declaration beyond its released weight tolerated (A.5.2).
+        stuffing_seal_max_h: A container stuffed in the port must be sealed within this time (A.2.18, A.4.4).
     """
 
     quiet_period_h: float = 6.0
@@ -244,6 +245,7 @@ class ContainersConfig:
     inspection_discharge_max_h: float = 24.0
     exit_notice_block_pct: float = 10.0
     exit_kg_tolerance_pct: float = 2.0
+    stuffing_seal_max_h: float = 24.0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 from operators.alert_ledger import AlertLedger
 from operators.alerts import Alert, Severity
+from operators.container_rules import IN_PORT, RuleHandlers
 from operators.events import iso_ms, ms_from_ts
 from operators.port_events import PortEvent
 from operators.rows import Rows
@@ -33,8 +34,8 @@ EXIT_CHECKS: Mapping[str, str] = {
     "open_hold": "exit_with_open_hold",
     "no_storage_exit": "exit_without_storage_exit",
     "tracking_form": "exit_without_tracking_form",
+    "export_withdrawal": "abandoned_export_exit",
 }
-IN_PORT = frozenset({"discharged", "in_storage", "storage_exited", "gate_in"})
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,13 @@ class ContainerParams:
         inspection_discharge_max_h: A container selected for inspection discharged later than this after
             the order is reported as discharged late (A.2.4).
         flow: Flow name recorded on alerts.
+        stuffing_seal_max_h: A container stuffed in the port must be sealed within this time (and before it
+            leaves) (A.2.18, A.4.4; :mod:`operators.container_rules`).
     """
 
     inspection_discharge_max_h: float = 24.0
     flow: str = "containers"
+    stuffing_seal_max_h: float = 24.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,15 @@ class ContainerState:
         exited_at: When it left (gate out or loaded).
         events: Events folded in this visit.
         visit_start: Event time of the first event of this visit.
+        entry_load_status: ``full`` | ``empty`` when it entered (discharge or export gate-in).
+        export_entry: The visit began with an export gate-in (B.3.18).
+        export_withdrawal_approved: Customs approved the exit of an export given up (B.3.18).
+        empty_list_no: The list of empties naming it (A.4.14).
+        empty_list_status: ``none`` | ``registered`` | ``approved``.
+        stuffed_at: When it was last stuffed in the port (A.3.7).
+        stuffing_event_id: That stuffing's event id.
+        stuffing_sealed: A seal was put on it at or after that stuffing.
+        stuffing_reported: The unsealed stuffing has been reported.
     """
 
     container_no: str
@@ -124,6 +137,15 @@ class ContainerState:
     exited_at: datetime | None = None
     events: int = 0
     visit_start: datetime | None = None
+    entry_load_status: str = ""
+    export_entry: bool = False
+    export_withdrawal_approved: bool = False
+    empty_list_no: str = ""
+    empty_list_status: str = "none"
+    stuffed_at: datetime | None = None
+    stuffing_event_id: str = ""
+    stuffing_sealed: bool = False
+    stuffing_reported: bool = False
 
     @property
     def exited(self) -> bool:
@@ -154,6 +176,9 @@ def may_exit(state: ContainerState) -> ExitAnswer:
     if state.foreign and state.tracking_form_status != "approved":
         codes.append("tracking_form")
         reasons.append(f"foreign container: tracking form {state.tracking_form_status} (approval needed, A.5.5)")
+    if state.export_entry and not state.export_withdrawal_approved and state.status in IN_PORT:
+        codes.append("export_withdrawal")
+        reasons.append("entered for export: leaving by the gate needs customs' exit approval (B.3.18)")
     return ExitAnswer(not codes, tuple(codes), tuple(reasons))
 
 
@@ -185,7 +210,7 @@ def exit_answer_from_row(row: Mapping[str, Any]) -> ExitAnswer:
     return ExitAnswer(bool(row["may_exit"]), tuple(row.get("exit_codes") or ()), reasons)
 
 
-class _Fold:
+class _Fold(RuleHandlers):
     """Applies events to a state and collects the findings (alerts) on the way."""
 
     def __init__(self, container_no: str, params: ContainerParams) -> None:
@@ -206,6 +231,7 @@ class _Fold:
             s.visit_start = ev.ts
         s.ts = ev.ts if s.ts is None else max(s.ts, ev.ts)
         s.events += 1
+        self.check_stuffed_sealed(ev)
         handler = getattr(self, f"_on_{ev.event}", None)
         if handler is not None:
             handler(ev)
@@ -216,6 +242,7 @@ class _Fold:
         s.vessel_call_id, s.summary_declaration_no = ev.text("vessel_call_id"), ev.text("summary_declaration_no")
         s.bl_no, s.load_status, s.seal_no = ev.text("bl_no"), ev.text("load_status"), ev.text("seal_no")
         s.foreign = bool(ev.get("foreign", False))
+        s.entry_load_status = s.entry_load_status or s.load_status
         if s.ordered_at is not None and ev.ts - s.ordered_at > timedelta(hours=self.p.inspection_discharge_max_h):
             late_h = (ev.ts - s.ordered_at).total_seconds() / 3600
             self.alert("inspection_discharged_late", "warning", s.ordered_at, ev.ts,
@@ -230,6 +257,7 @@ class _Fold:
         s.status, s.load_status = "gate_in", ev.text("load_status")
         s.declaration_no, s.seal_no = ev.text("declaration_no"), ev.text("seal_no") or s.seal_no
         s.foreign = bool(ev.get("foreign", s.foreign))
+        s.export_entry, s.entry_load_status = True, s.entry_load_status or s.load_status
 
     def _on_storage_entry(self, ev: PortEvent) -> None:
         self.s.status, self.s.storage_entered_at = "in_storage", ev.ts
@@ -275,6 +303,7 @@ class _Fold:
             s.tracking_form_status = "registered"
 
     def _on_tracking_form_approved(self, ev: PortEvent) -> None:
+        self.check_form_in_port(ev)
         self.s.tracking_form_no, self.s.tracking_form_status = ev.text("form_no"), "approved"
 
     def _on_declaration_completed(self, ev: PortEvent) -> None:
@@ -298,6 +327,7 @@ class _Fold:
 
     def _on_seal_replaced(self, ev: PortEvent) -> None:
         self._seal(ev, ev.text("new_seal_no"))
+        self.sealed_after_stuffing()
 
     def _on_gate_out(self, ev: PortEvent) -> None:
         s = self.s

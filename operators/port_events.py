@@ -76,6 +76,7 @@ KINDS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "stripped": (STREAM_CONTAINERS, ("container_no",)),
     "seal_broken": (STREAM_CONTAINERS, ("container_no", "seal_no")),
     "seal_replaced": (STREAM_CONTAINERS, ("container_no", "seal_no", "new_seal_no")),
+    "sealed": (STREAM_CONTAINERS, ("container_no", "seal_no")),
     "gate_in": (STREAM_CONTAINERS, ("container_no", "load_status", "declaration_no")),
     "gate_out": (STREAM_CONTAINERS, ("container_no", "plate")),
     "inspection_ordered": (STREAM_CUSTOMS, ("container_no", "inspection", "source")),
@@ -87,13 +88,18 @@ KINDS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "tracking_form_approved": (STREAM_CUSTOMS, ("form_no", "container_numbers")),
     "declaration_completed": (STREAM_CUSTOMS, ("declaration_no", "container_numbers")),
     "declaration_released": (STREAM_CUSTOMS, ("declaration_no", "package_count", "gross_kg")),
+    "export_withdrawal_approved": (STREAM_CUSTOMS, ("declaration_no", "container_numbers")),
+    "empty_list_registered": (STREAM_CUSTOMS, ("list_no", "container_numbers")),
+    "empty_list_approved": (STREAM_CUSTOMS, ("list_no", "container_numbers")),
 }
 #: Kinds the discharge reconciliation reads (inspection orders only with a ``vessel_call_id``).
 DISCHARGE_KINDS = frozenset({"arrival", "arrival_approved", "departure", "manifest_line", "discharged",
                              "inspection_ordered"})
 #: Kinds the storage clock reads (storage periods, and exits for the state retention).
 CLOCK_KINDS = frozenset({"storage_entry", "storage_exit", "storage_extension", "gate_out", "loaded",
-                         "discharged", "gate_in"})
+                         "discharged", "gate_in", "empty_list_approved"})
+#: Kinds that are a temporary-storage exit record (an approved list of empties is one, A.4.14 b).
+STORAGE_EXIT_KINDS = frozenset({"storage_exit", "empty_list_approved"})
 #: Kinds that end a container's stay in the port.
 EXIT_KINDS = frozenset({"gate_out", "loaded"})
 
@@ -246,7 +252,7 @@ def decode(raw: RawEvent) -> list[PortEvent]:
             if name not in obj:
                 raise EventError(f"{name}: missing")
             _check_field(kind, obj, name)
-        for name in ("summary_declaration_no", "bl_no", "declaration_no", "reason", "seal_no"):
+        for name in ("summary_declaration_no", "bl_no", "declaration_no", "reason", "seal_no", "officer_id"):
             if name in obj and obj[name] is not None and not isinstance(obj[name], str):
                 raise EventError(f"{name}: expected a string, got {obj[name]!r}")
         for name in ("package_count", "gross_kg"):

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from operators.alert_ledger import AlertLedger
 from operators.alerts import Alert
 from operators.events import iso_ms, ms_from_ts, ts_from_ms
-from operators.port_events import EXIT_KINDS, PortEvent, Tick, Watermark
+from operators.port_events import EXIT_KINDS, STORAGE_EXIT_KINDS, PortEvent, Tick, Watermark
 
 STORAGE_KINDS = ("storage_expiry_warning", "storage_overdue")
 
@@ -139,11 +139,11 @@ class StorageClock:
         no, t = ev.container_no, ms_from_ts(ev.ts)
         stay = self.stays.get(no)
         if ev.event == "storage_entry":
-            if stay is None or stay[1] != _NONE:
+            if stay is None or (stay[1] != _NONE and t > stay[1]):
                 self._forget(no)
                 stay = self.stays[no] = (t, _NONE)
-            else:
-                stay = self.stays[no] = (min(stay[0], t), _NONE)
+            else:  # the same stay (an entry redelivered, or reported late, before its exit keeps the exit)
+                stay = self.stays[no] = (min(stay[0], t), stay[1])
             self._schedule(no)
         elif stay is None:
             if ev.event in EXIT_KINDS:
@@ -152,7 +152,7 @@ class StorageClock:
         elif ev.event == "storage_extension":
             self.extensions.setdefault(no, {})[ev.event_id] = float(ev.get("days", 0))
             self._schedule(no)
-        elif ev.event == "storage_exit" or (ev.event in EXIT_KINDS and stay[1] == _NONE):
+        elif ev.event in STORAGE_EXIT_KINDS or (ev.event in EXIT_KINDS and stay[1] == _NONE):
             self.stays[no] = (stay[0], t if stay[1] == _NONE else min(stay[1], t))
         if ev.event in EXIT_KINDS:
             heapq.heappush(self._expire, (t, no))

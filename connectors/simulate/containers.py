@@ -230,6 +230,7 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
     w.add("port.containers", "loaded", t2 + 5 * H, container_no=ok_export, vessel_call_id=call2)
     w.add("port.containers", "loaded", t2 + 5 * H + step, container_no=bad_export, vessel_call_id=call2)
     w.expect("loading_incomplete_declaration", bad_export)
+    in_port = _in_port_rules(w, call2, t2, step, {*nums}, seed)
     notices = [("CB-OK", 120, 24_000.0, 120, 24_000.0), ("CB-PKG", 118, 18_000.0, 120, 18_000.0),
                ("CB-KG15", 50, 11_500.0, 50, 10_000.0), ("CB-KG2", 70, 7_140.0, 70, 7_000.0)]
     for no, pk, kg, dpk, dkg in notices:
@@ -261,7 +262,62 @@ def simulate_containers(out: Path, start: datetime, seed: int = 7, containers: i
             lines.extend(extra_lines)
             dead = extra_lines
         write_lines(out / f"{stream}.jsonl", lines)
-    truth = {"seed": seed, "vessel_calls": [call, call2], "containers_discharged": len(order) + len(c2),
+    truth = {"seed": seed, "vessel_calls": [call, call2], "containers_discharged": len(order) + len(c2) + in_port,
              "events": w.n, "expected_alerts": w.expected, "dead_letters": len(dead)}
     (out / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True), encoding="utf-8")
     return truth
+
+
+def _in_port_rules(w: _Writer, call: str, t2: datetime, step: timedelta, taken: set[str], seed: int) -> int:
+    """Plant the in-port rules of ``operators.container_rules`` on the second call, each with a case not reported.
+
+    Returns how many containers it discharged. Numbers come from their own generator, so the first call's data
+    do not change.
+    """
+    more = [c for c in container_numbers(random.Random(seed + 1000), 20) if c not in taken][:10]
+    # A.6.5: a tracking form approved for a container that never came into the port
+    w.add("port.customs", "tracking_form_approved", t2 + 4 * H, form_no="KTF-GHOST", container_numbers=[more[0]])
+    w.expect("tracking_form_not_in_port", more[0], f"E{w.n:08d}")
+    # B.3.18: two exports given up; one leaves with customs' exit approval, the other without
+    for c, decl_no in ((more[1], "EX26000003"), (more[2], "EX26000004")):
+        w.add("port.containers", "gate_in", t2 - 2 * D, container_no=c, load_status="full", declaration_no=decl_no)
+    w.add("port.customs", "export_withdrawal_approved", t2 + H, declaration_no="EX26000004",
+          container_numbers=[more[2]])
+    w.add("port.containers", "gate_out", t2 + 2 * H, container_no=more[2], plate="34 EX 2")
+    w.add("port.containers", "gate_out", t2 + 3 * H, container_no=more[1], plate="34 EX 1")
+    w.expect("abandoned_export_exit", more[1])
+    # discharged under their own summary declaration: empties (A.4.14) and stuffing/stripping (A.3.7)
+    cs = more[3:10]
+    w.add("port.manifests", "manifest_line", t2 - 6 * H, vessel_call_id=call, summary_declaration_no="SD26B0002",
+          bl_no="BLB-2", container_numbers=cs)
+    empty = {more[3], more[5], more[6]}
+    for j, c in enumerate(cs):
+        status = "empty" if c in empty else "full"
+        seal = {} if c in empty else {"seal_no": f"BB{j}"}
+        w.add("port.containers", "discharged", t2 + 2 * H + (5 + j) * step, container_no=c, vessel_call_id=call,
+              summary_declaration_no="SD26B0002", bl_no="BLB-2", load_status=status, **seal)
+        w.add("port.containers", "storage_entry", t2 + 3 * H + j * step, container_no=c)
+    # A.4.14: an empty leaves on an approved list (the list is its storage exit); a full one is on the list too
+    w.add("port.customs", "empty_list_registered", t2 + 4 * H, list_no="BOS-26-1", container_numbers=[more[3], more[4]])
+    w.add("port.customs", "empty_list_approved", t2 + 5 * H, list_no="BOS-26-1", container_numbers=[more[3], more[4]])
+    w.expect("empty_list_check_failed", more[4], f"E{w.n:08d}")
+    w.add("port.containers", "gate_out", t2 + 6 * H, container_no=more[3], plate="33 BOS 1")
+    # stuffing: sealed in time (fine); not sealed and gone (reported)
+    w.add("port.containers", "stuffed", t2 + 4 * H, container_no=more[5], declaration_no="EX26000005")
+    w.add("port.containers", "sealed", t2 + 5 * H, container_no=more[5], seal_no="EXS-5")
+    w.add("port.containers", "stuffed", t2 + 4 * H, container_no=more[6], declaration_no="EX26000006")
+    w.expect("stuffed_not_sealed", more[6], f"E{w.n:08d}")
+    w.add("port.containers", "storage_exit", t2 + 5 * H, container_no=more[6])
+    w.add("port.containers", "gate_out", t2 + 6 * H, container_no=more[6], plate="34 DOL 6")
+    # stripping: seal break not recorded; under an open hold; without declaration or officer
+    w.add("port.containers", "stripped", t2 + 4 * H, container_no=more[7], declaration_no="IM26B00007")
+    w.expect("stripping_seal_not_recorded", more[7], f"E{w.n:08d}")
+    w.add("port.customs", "inspection_ordered", t2 + 4 * H, container_no=more[8], inspection="physical",
+          source="officer")
+    for c in (more[8], more[9]):
+        w.add("port.containers", "seal_broken", t2 + 5 * H, container_no=c, seal_no="BB", reason="stripping")
+    w.add("port.containers", "stripped", t2 + 6 * H, container_no=more[8], officer_id="GM-9")
+    w.expect("stuffing_with_open_hold", more[8], f"E{w.n:08d}")
+    w.add("port.containers", "stripped", t2 + 6 * H, container_no=more[9])
+    w.expect("stuffing_without_reference", more[9], f"E{w.n:08d}")
+    return len(cs)

@@ -60,6 +60,14 @@ def test_every_planted_discrepancy_is_alerted_and_nothing_else(port, warehouse, 
             assert [d["bl_no"] for d in details] == [a["discriminator"]]
             assert details[0]["missing_count"] == 1
 
+    # the in-port rules (A.6.5, B.3.18, A.4.14, stuffing/stripping) name the event the simulator planted on
+    from operators.container_rules import RULE_KINDS
+    planted_rules = [a for a in truth["expected_alerts"] if a["kind"] in RULE_KINDS]
+    assert len(planted_rules) == 7
+    for a in planted_rules:
+        (details,) = [json.loads(r[3]) for r in rows if r[0] == a["kind"] and r[1] == a["entity_id"]]
+        assert a["discriminator"] in ("", details.get("event_id", details.get("stuffing_event_id")))
+
     dead = q(client, f"SELECT reason FROM {db}.dead_letters ORDER BY source_position")
     assert len(dead) == truth["dead_letters"] == 3
     assert any("check digit" in r[0] for r in dead) and any("unknown kind" in r[0] for r in dead)
