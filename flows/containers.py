@@ -21,6 +21,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.operators import KeyedStream, StatefulLogic
 
+from flows.audit import audit_step
 from flows.config import Config
 from flows.io import FlowIO
 from flows.meters import dead_letter_rows
@@ -53,7 +54,8 @@ _T = TypeVar("_T")
 
 def container_params(cfg: Config) -> ContainerParams:
     """Container check thresholds from the configuration."""
-    return ContainerParams(cfg.containers.inspection_discharge_max_h, FLOW)
+    return ContainerParams(cfg.containers.inspection_discharge_max_h, FLOW,
+                           stuffing_seal_max_h=cfg.containers.stuffing_seal_max_h)
 
 
 def discharge_params(cfg: Config) -> DischargeParams:
@@ -219,5 +221,6 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
         io.publish("alerts", op.map("alert_msg", alerts, alert_message))
     alert_rows = op.map("alert_rows", alerts, lambda a: Rows.from_dicts("alerts", [alert_record(a)]))
     rows = op.merge("rows", event_rows, state_rows, alert_rows, op.map("dead_letter_rows", dead, dead_letter_rows))
+    rows = op.merge("audited_rows", rows, audit_step("audit", rows, io.audit_chain(FLOW)))
     op.output("warehouse", rows, io.sink)
     return flow

@@ -78,6 +78,15 @@ AUDITED: dict[str, AuditedTable] = {
         AuditedTable("transfers", "meters", ("transfer_id", "ts", "event"), "transfer", _ts),
         # written by the vgm flow's certificate registry (operators/vgm_certificate.py), chain "vgm"
         AuditedTable("vgm_certificates", "vgm", ("certificate_no",), "vgm_certificate", _ts),
+        # containers flow, chain "containers": the discharge list against the summary declarations once the
+        # vessel's discharge is complete (A.3.3; a re-evaluation by late events is a new revision, a new
+        # entry), and every exit from the port (gate out, loaded on a vessel: A.5, B.3). The Kafka position a
+        # record was read at is not part of the record (a redelivery is the same exit).
+        AuditedTable("discharge_reconciliation", "containers", ("vessel_call_id", "summary_declaration_no", "bl_no"),
+                     "discharge_reconciliation", _ts, audited=lambda r: r.get("status") == "complete"),
+        AuditedTable("container_events", "containers", ("container_no", "ts", "event_id", "event"),
+                     "container_exit", _ts, audited=lambda r: r.get("event") in ("gate_out", "loaded"),
+                     exclude=frozenset({"recorded_at", "source_position"})),
     )
 }
 

@@ -23,7 +23,7 @@ def test_subject_keys_payload_and_which_rows_are_audited():
     lab = {"transfer_id": "TR-1", "ts": datetime(2026, 3, 1, 8, 0, 0, 250000, tzinfo=UTC), "officer_id": "o|7"}
     assert labs.subject_key(lab) == '["TR-1","2026-03-01T08:00:00.250Z","o|7"]'
     assert labs.applies(lab)
-    assert {t.chain for t in AUDITED.values()} == {"meters", "vgm"}
+    assert {t.chain for t in AUDITED.values()} == {"meters", "vgm", "containers"}
 
 
 def test_config_payload_covers_strapping_file_content_and_tolerances(tmp_path):
