@@ -27,6 +27,7 @@ on the record (``*_previous_*`` columns) next to the new ones.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -284,7 +285,6 @@ class MeterTracker:
         contrib[:, _FLOW_INT] = flow_int
         contrib[:, _COUNT] = 1.0
         contrib[:, _GOV_NO_DENSITY] = np.where(ok, 0.0, delta)
-        csum = np.vstack([np.zeros((1, _NCOLS)), np.cumsum(contrib, axis=0)])
         for err in set(e for e in corr.error if e):
             self.op.flags.add(f"correction: {err}")
         self.op.editions.add(corr.edition)
@@ -293,7 +293,7 @@ class MeterTracker:
         subst = ~observed & ok
         if subst.any():
             self._bin_substituted(subst, chunk, delta, gsv_d, mass_d, rho_in)
-        op_ids = self._detect(ts, total, flow, delta, csum, out)
+        op_ids = self._detect(ts, total, flow, delta, contrib, out)
         signals = {"gov_total_m3": total, "flow_m3h": flow, "temp_c": chunk.temp_c,
                    "pressure_kpa": chunk.pressure_kpa, "density_kgm3": chunk.density_kgm3}
         assert tuple(signals) == SIGNALS
@@ -343,12 +343,15 @@ class MeterTracker:
         p_bin = np.round(chunk.pressure_kpa[idx] / 5.0) * 5.0 if self.p.round_inputs else chunk.pressure_kpa[idx]
         pairs = np.stack([np.round(t_bin, 2), np.round(p_bin, 1)], axis=1)
         uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        sums = np.bincount(inv.ravel(), weights=delta[idx], minlength=len(uniq))
-        for (tb, pb), v in zip(uniq.tolist(), sums.tolist(), strict=True):
-            key = (float(tb), float(pb))
-            o.subst_bins[key] = o.subst_bins.get(key, 0.0) + float(v)
-        o.subst_gsv += float(np.nansum(gsv_d[idx]))
-        o.subst_mass += float(np.nansum(mass_d[idx]))
+        keys = [(float(tb), float(pb)) for tb, pb in uniq.tolist()]
+        # one addition per reading, in reading order: the same bits however the readings were chunked
+        for k, v, g, m in zip(inv.ravel().tolist(), delta[idx].tolist(), gsv_d[idx].tolist(), mass_d[idx].tolist(),
+                              strict=True):
+            o.subst_bins[keys[k]] = o.subst_bins.get(keys[k], 0.0) + v
+            if not math.isnan(g):
+                o.subst_gsv += g
+            if not math.isnan(m):
+                o.subst_mass += m
         o.subst_rho15 = float(rho_in[idx[-1]])
 
     def finish(self) -> MeterOutput:
@@ -412,7 +415,7 @@ class MeterTracker:
         return self.p.product_group
 
     def _detect(self, ts: NDArray[np.int64], total: NDArray[np.float64], flow: NDArray[np.float64],
-                delta: NDArray[np.float64], csum: NDArray[np.float64], out: MeterOutput) -> list[str]:
+                delta: NDArray[np.float64], contrib: NDArray[np.float64], out: MeterOutput) -> list[str]:
         """Run the hysteresis over the chunk; fold contributions into operations; label readings."""
         p = self.p
         stop_after_ms = int(p.stop_after_s * 1000)
@@ -434,7 +437,7 @@ class MeterTracker:
                     if op.quiet_since_ms is None:
                         op.quiet_since_ms = t
                     elif t - op.quiet_since_ms >= stop_after_ms:
-                        op.sums += csum[i + 1] - csum[seg]
+                        op.sums = _fold(op.sums, contrib[seg:i + 1])
                         seg = i + 1
                         self._emit_creep(out, t)
                         op = self.op
@@ -459,7 +462,7 @@ class MeterTracker:
                 if op.quiet_since_ms is None:
                     op.quiet_since_ms = t
                 elif t - op.quiet_since_ms >= stop_after_ms:
-                    op.sums += csum[i + 1] - csum[seg]
+                    op.sums = _fold(op.sums, contrib[seg:i + 1])
                     seg = i + 1
                     op.record = self._record("phase_change" if op.phase_change else "closed", t, total_l[i])
                     out.operations.append(op.record)
@@ -473,11 +476,11 @@ class MeterTracker:
             else:
                 op.quiet_since_ms = None
             if self.last_progress_ms is not None and t - self.last_progress_ms >= progress_ms:
-                op.sums += csum[i + 1] - csum[seg]
+                op.sums = _fold(op.sums, contrib[seg:i + 1])
                 seg = i + 1
                 self.last_progress_ms = t
                 out.operations.append(self._record("open", t, total_l[i]))
-        op.sums += csum[len(ts)] - csum[seg]
+        op.sums = _fold(op.sums, contrib[seg:])
         return labels
 
     def _label_back(self, labels: list[str], i: int, seg: int) -> None:
@@ -584,6 +587,26 @@ class MeterTracker:
             "gsv_previous_15c_m3": op.previous.get("gsv_previous_15c_m3"),
             "mass_air_previous_kg": op.previous.get("mass_air_previous_kg"),
         }
+
+
+def _fold(acc: NDArray[np.float64], rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``acc`` plus ``rows`` added one row after another.
+
+    Sequential addition (``np.add.accumulate``, never pairwise summation or differences of a chunk's
+    running sum) makes an operation's totals the same bits whatever sizes the readings arrived in:
+    a replay, a Kafka run with its own batching and a restart from a snapshot agree exactly.
+
+    Args:
+        acc: Running totals, one value per column.
+        rows: Per-reading contributions, shape (n, columns).
+
+    Returns:
+        The new running totals (a new array).
+    """
+    if len(rows) == 0:
+        return acc
+    out: NDArray[np.float64] = np.add.accumulate(np.vstack([acc[None, :], rows]), axis=0)[-1]
+    return out
 
 
 def _uncorrected(n: int, reason: str) -> BatchCorrection:
