@@ -304,32 +304,35 @@ class ExitStatusBook:
 
     Attributes:
         keep_per_container: Answers kept per container (the newest).
-        max_containers: Containers kept; beyond it those whose newest answer is oldest are forgotten.
+        max_containers: Containers kept; beyond it the tenth whose newest answer is oldest is forgotten.
         containers: Answers per container, sorted by ``ts``.
         declarations: Latest status per declaration.
         max_declarations: Declarations kept (the most recently changed).
+
+    Values are immutable (tuples of frozen records, replaced on change), so a copy for a Bytewax snapshot
+    (taken every epoch) copies two dicts instead of walking every record: :meth:`__deepcopy__`.
     """
 
     keep_per_container: int = 8
     max_containers: int = 100_000
     max_declarations: int = 20_000
-    containers: dict[str, list[ContainerExit]] = field(default_factory=dict)
+    containers: dict[str, tuple[ContainerExit, ...]] = field(default_factory=dict)
     declarations: dict[str, DeclarationExit] = field(default_factory=dict)
 
     def add(self, status: ExitStatus) -> None:
         """Record a status (a newer message for the same key and ``ts`` replaces the older one)."""
         if isinstance(status, ContainerExit):
-            rows = self.containers.setdefault(status.container_no, [])
+            rows = list(self.containers.get(status.container_no, ()))
             keys = [r.ts for r in rows]
             i = bisect.bisect_left(keys, status.ts)
             if i < len(rows) and rows[i].ts == status.ts:
                 rows[i] = status
             else:
                 rows.insert(i, status)
-            del rows[:-self.keep_per_container]
-            if len(self.containers) > self.max_containers:
+            self.containers[status.container_no] = tuple(rows[-self.keep_per_container:])
+            if len(self.containers) > self.max_containers:  # forget the tenth whose newest answer is oldest
                 oldest = sorted(self.containers, key=lambda c: self.containers[c][-1].ts)
-                for c in oldest[: len(self.containers) - self.max_containers]:
+                for c in oldest[: len(self.containers) - self.max_containers * 9 // 10]:
                     del self.containers[c]
             return
         old = self.declarations.pop(status.declaration_no, None)
@@ -337,13 +340,18 @@ class ExitStatusBook:
         while len(self.declarations) > self.max_declarations:
             del self.declarations[next(iter(self.declarations))]
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> ExitStatusBook:
+        """An independent copy: new dicts over the same immutable values."""
+        return ExitStatusBook(self.keep_per_container, self.max_containers, self.max_declarations,
+                              dict(self.containers), dict(self.declarations))
+
     def may_exit(self, container_no: str, t: datetime) -> tuple[bool, str]:
         """May the container leave at ``t``: the latest answer with ``ts <= t``.
 
         A container the containers flow has not reported by ``t`` may not leave (A.5: customs knows nothing of
         it; the gate must not let it through).
         """
-        rows = self.containers.get(container_no, [])
+        rows = self.containers.get(container_no, ())
         i = bisect.bisect_right([r.ts for r in rows], t)
         if i == 0:
             return False, "no exit status from container tracking (container unknown to the port)"

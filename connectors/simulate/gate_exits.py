@@ -71,7 +71,8 @@ def write_exit_scenario(port_dir: Path, gate_dir: Path, seed: int = 5, start: da
     frames_dir = gate_dir / "gate.frames"
     frames_dir.mkdir(parents=True, exist_ok=True)
     port_dir.mkdir(parents=True, exist_ok=True)
-    events: dict[str, list[dict[str, Any]]] = {"port.containers": [], "port.customs": []}
+    events: dict[str, list[dict[str, Any]]] = {"port.vessels": [], "port.manifests": [], "port.containers": [],
+                                               "port.customs": []}
     n = 0
 
     def add(stream: str, kind: str, ts: datetime, **fields: Any) -> None:
@@ -80,6 +81,11 @@ def write_exit_scenario(port_dir: Path, gate_dir: Path, seed: int = 5, start: da
         events[stream].append({"event": kind, "event_id": f"GX{n:06d}", "ts": iso_ms(ts), **fields})
 
     decl_no, decl_pk, decl_kg = DECLARATION
+    # a clean vessel call (arrival approved before discharge, every container on the summary declaration), so the
+    # containers flow finds nothing but what the gate is about
+    add("port.vessels", "arrival", discharged - 3 * H, vessel_call_id="VC-GX-1", vessel_name="MSC Ege", voyage="EG01")
+    add("port.vessels", "arrival_approved", discharged - 2 * H, vessel_call_id="VC-GX-1",
+        arrival_notification_no="VB-GX-1")
     add("port.customs", "declaration_released", discharged + 6 * H, declaration_no=decl_no,
         package_count=decl_pk, gross_kg=decl_kg)
     notices: list[dict[str, Any]] = []
@@ -92,7 +98,7 @@ def write_exit_scenario(port_dir: Path, gate_dir: Path, seed: int = 5, start: da
                      seal=True, hazard_placard=False)
         c = pt.container
         add("port.containers", "discharged", discharged + i * 60 * timedelta(seconds=1), container_no=c,
-            vessel_call_id="VC-GX-1", summary_declaration_no="SD-GX-1", bl_no=f"BL-GX-{i}", load_status="full",
+            vessel_call_id="VC-GX-1", summary_declaration_no="SD-GX-1", bl_no="BL-GX-1", load_status="full",
             seal_no=f"S{i}")
         add("port.containers", "storage_entry", discharged + H, container_no=c)
         if name in ("held", "released"):
@@ -128,6 +134,9 @@ def write_exit_scenario(port_dir: Path, gate_dir: Path, seed: int = 5, start: da
         truth.append({"passage_id": pt.passage_id, "scenario": name, "decision": decision, "reasons": list(reasons),
                       "notice_id": notice["notice_id"], "container": c, "plate": pt.plate, "lpr_ts": iso_ms(lpr)})
         t += timedelta(minutes=3)
+    add("port.manifests", "manifest_line", discharged - 4 * H, vessel_call_id="VC-GX-1",
+        summary_declaration_no="SD-GX-1", bl_no="BL-GX-1", container_numbers=[t["container"] for t in truth])
+    add("port.vessels", "departure", discharged + 3 * H, vessel_call_id="VC-GX-1")
     (frames_dir / "frames.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (gate_dir / "gate.pregate.jsonl").write_text("".join(json.dumps(x) + "\n" for x in notices), encoding="utf-8")
     (gate_dir / "exit_truth.jsonl").write_text("".join(json.dumps(x) + "\n" for x in truth), encoding="utf-8")

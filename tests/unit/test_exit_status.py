@@ -145,3 +145,24 @@ def test_three_vehicles_on_one_declaration_from_the_release_in_the_exit_status()
                                          weight_kg=1.0)))
     (d,) = [e.decision for e in j.on_passage(passage("E9", "34 AB 199", T + 45 * M)) if e.decision]
     assert d.reasons == ("exit_blocked",) and "no release" in d.details[0]
+
+
+def test_the_book_is_bounded():
+    book = ExitStatusBook(keep_per_container=2, max_containers=10)
+    for i in range(25):
+        book.add(ContainerExit(f"C{i:02d}", T + i * M, True))
+    for k in range(5):
+        book.add(ContainerExit("C24", T + (30 + k) * M, k % 2 == 0))
+    assert len(book.containers) <= 10 and "C24" in book.containers and "C00" not in book.containers
+    assert len(book.containers["C24"]) == 2
+    assert book.may_exit("C24", T + 40 * M) == (True, "")  # the newest answer (k = 4) is kept
+
+
+def test_a_snapshot_copy_is_independent():
+    import copy
+
+    book = ExitStatusBook()
+    book.add(ContainerExit(C1, T, False, ("open_hold",)))
+    snap = copy.deepcopy(book)
+    book.add(ContainerExit(C1, T + M, True))
+    assert snap.may_exit(C1, T + 2 * M)[0] is False and book.may_exit(C1, T + 2 * M)[0] is True
