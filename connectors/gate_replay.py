@@ -1,8 +1,9 @@
-"""Replay source of the gate flow: frames and pre-gate notices, merged in event-time order.
+"""Replay source of the gate flow: frames, pre-gate notices and exit statuses, merged in event-time order.
 
-Camera frames (``gate.frames/``) and pre-gate notices (``gate.pregate.jsonl``) are one partition.
+Camera frames (``gate.frames/``), pre-gate notices (``gate.pregate.jsonl``) and the containers flow's exit
+statuses (``containers.exit_status.jsonl``) are one partition.
 Frames become events shaped like Kafka frame messages (:func:`connectors.frames.frame_event`), notices raw
-JSON lines of stream ``gate.pregate``. Resumable: the snapshot is the lines consumed per file.
+JSON lines of their stream. Resumable: the snapshot is the lines consumed per file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bytewax.inputs import FixedPartitionedSource
 from connectors.frames import FRAMES_DIR, MANIFEST, frame_event
 from connectors.replay import ReplayPartition
 from operators.events import RawEvent
+from operators.exit_status import STREAM_EXIT_STATUS
 from operators.frames import STREAM_GATE_FRAMES
 from operators.pregate import STREAM_GATE_PREGATE
 
@@ -44,7 +46,8 @@ class GateReplaySource(FixedPartitionedSource[RawEvent, dict[str, int]]):
         folder = self.directory / FRAMES_DIR
         files = {stream: path for stream, path in (
             (STREAM_GATE_FRAMES, folder / MANIFEST),
-            (STREAM_GATE_PREGATE, self.directory / f"{STREAM_GATE_PREGATE}.jsonl")) if path.exists()}
+            (STREAM_GATE_PREGATE, self.directory / f"{STREAM_GATE_PREGATE}.jsonl"),
+            (STREAM_EXIT_STATUS, self.directory / f"{STREAM_EXIT_STATUS}.jsonl")) if path.exists()}
 
         def make_event(stream: str, text: str, position: str) -> RawEvent:
             if stream == STREAM_GATE_FRAMES:

@@ -10,6 +10,7 @@ import math
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--source", required=True, help="file:DIR (replay directory) or kafka://HOST:PORT[,HOST:PORT]")
     r.add_argument("--recovery", action="store_true", help="keep Bytewax recovery state in <data dir>/recovery")
     r.add_argument("--no-tail", action="store_true", help="with Kafka: stop at the end of the topics")
+    r.add_argument("--publish-dir", type=Path, help="replay runs: write the published containers.exit_status "
+                   "stream to DIR/containers.exit_status.jsonl (the gate's replay input)")
     r.set_defaults(func=cmd_run)
 
     q = sub.add_parser("sql", help="query the warehouse (deduplicated: SETTINGS final = 1)")
@@ -134,6 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``quaywatch run FLOW``."""
     cfg = load_config(args.config)
     opts = RunOptions(args.source, args.warehouse, args.data_dir, args.recovery, not args.no_tail)
+    if args.publish_dir is not None:
+        opts = replace(opts, publish_dir=args.publish_dir, publish_names=("containers.exit_status",))
     t0 = time.perf_counter()
     res = run_flow(args.flow, cfg, opts)
     print(f"{args.flow}: done in {time.perf_counter() - t0:.1f} s, wrote {_counts(res.inserted_rows)} "

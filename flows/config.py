@@ -233,7 +233,6 @@ class ContainersConfig:
         inspection_discharge_max_h: A container selected for inspection discharged later than this after the
             order is reported (A.2.4).
         exit_notice_block_pct: Exit-notice weight difference above which loading is blocked (B.3: 10 %).
-        exit_kg_tolerance_pct: Weight leaving under a declaration beyond its released weight tolerated (A.5.2).
         stuffing_seal_max_h: A container stuffed in the port must be sealed within this time (A.2.18, A.4.4).
     """
 
@@ -244,8 +243,29 @@ class ContainersConfig:
     call_retention_h: float = 72.0
     inspection_discharge_max_h: float = 24.0
     exit_notice_block_pct: float = 10.0
-    exit_kg_tolerance_pct: float = 2.0
     stuffing_seal_max_h: float = 24.0
+
+
+@dataclass(frozen=True)
+class ExitBalanceConfig:
+    """The package/kg balance of a declaration leaving on several vehicles (``[exit_balance]``; G7, G9).
+
+    One rule for the gate decisions and the containers flow (:mod:`operators.declaration_balance`).
+
+    Attributes:
+        warn_pct: A kg difference above this % of the declared kg is a warning (B.3.2.5(c): any difference, 0).
+        block_pct: A kg difference above this % blocks the exit (B.3.2.6–7: 10 %).
+        match_window_min: A port ``gate_out`` of the plate the gate let out within this many minutes after the
+            barrier is that same vehicle (deducted once).
+    """
+
+    warn_pct: float = 0.0
+    block_pct: float = 10.0
+    match_window_min: float = 120.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.warn_pct <= self.block_pct or self.match_window_min <= 0:
+            raise ValueError("exit_balance needs 0 <= warn_pct <= block_pct and a positive match_window_min")
 
 
 @dataclass(frozen=True)
@@ -290,6 +310,7 @@ class Config:
     cameras: CamerasConfig = CamerasConfig()
     containers: ContainersConfig = ContainersConfig()
     gate_decisions: GateDecisionsConfig = GateDecisionsConfig()
+    exit_balance: ExitBalanceConfig = ExitBalanceConfig()
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -393,6 +414,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             cameras=_cameras(raw.get("cameras", {})),
             containers=ContainersConfig(**raw.get("containers", {})),
             gate_decisions=GateDecisionsConfig(**raw.get("gate_decisions", {})),
+            exit_balance=ExitBalanceConfig(**raw.get("exit_balance", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""

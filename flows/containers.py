@@ -1,13 +1,15 @@
 """Container and port tracking dataflow (G7, G10; circular 2017/3 A.1–A.6, B.3): wiring only.
 
 raw events ──decode──▶ container_events (every accepted event, one batch of rows per input batch)
-│          container:NO ──ContainerTracker──▶ container_state, alerts
+│          container:NO ──ContainerTracker──▶ container_state, alerts, exit status (answer changes)
 │          discharge ──DischargeReconciler (vessel calls, ticks)──▶ discharge_reconciliation, alerts
 │          clock ──StorageClock (storage periods, exits, ticks)──▶ alerts; Expire ──▶ container:NO (drop state)
 │          exit_notices ──check_exit_notice──▶ alerts
-│          declaration:NO ──DeclarationBalance (release, exits on several vehicles)──▶ alerts
+│          declaration:NO ──DeclarationBalance (release, exits on several vehicles)──▶ alerts, exit status
 └─ invalid ──────────────────────────────────▶ dead_letters (table, and topic with Kafka)
-Alerts go to the ``alerts`` table and, with Kafka, the alerts topic. The gate asks :func:`may_container_exit`.
+Alerts go to the ``alerts`` table and, with Kafka, the alerts topic. The exit status (may each container leave,
+each declaration's balance; :mod:`operators.exit_status`) goes to ``containers.exit_status``: the gate flow's
+input for its gate-out decisions.
 """
 
 from __future__ import annotations
@@ -26,11 +28,20 @@ from flows.config import Config
 from flows.io import FlowIO
 from flows.meters import dead_letter_rows
 from operators.alerts import Alert, alert_message, alert_record
-from operators.container_state import ContainerParams, ContainerTracker, ExitAnswer, may_exit
-from operators.declaration_balance import DeclarationBalance
+from operators.container_state import ContainerParams, ContainerTracker, ExitAnswer, exit_timeline, may_exit
+from operators.declaration_balance import BalanceRule, DeclarationBalance
 from operators.discharge_reconciliation import DischargeParams, DischargeReconciler
 from operators.events import dead_letter_message
 from operators.exit_notice import check_exit_notice
+from operators.exit_status import (
+    STREAM_EXIT_STATUS,
+    Answer,
+    StatusMessage,
+    change_points,
+    container_message,
+    declaration_message,
+    timeline_changes,
+)
 from operators.port_events import (
     CONTAINER_KEY,
     DECLARATION_KEY,
@@ -48,7 +59,7 @@ from operators.storage_clock import Expire, StorageClock, StorageParams
 
 FLOW = "containers"
 STREAMS: tuple[str, ...] = PORT_STREAMS
-Item = Rows | Alert | Expire
+Item = Rows | Alert | Expire | StatusMessage
 _T = TypeVar("_T")
 
 
@@ -99,26 +110,52 @@ class _ContainerLogic(StatefulLogic[tuple[str, Any], Item, ContainerTracker]):
             return [], StatefulLogic.RETAIN
         if self.tracker is None:
             self.tracker = ContainerTracker(key[len(CONTAINER_KEY):], self.params)
-        out = self.tracker.on_event(item)
-        return [*out.rows, *out.alerts], StatefulLogic.RETAIN
+        t = self.tracker
+        duplicate = item.event_id in t.seen
+        before, old_events = t.state, list(t.events)
+        out = t.on_event(item)
+        statuses = [] if duplicate else self._status(before, old_events, item)
+        return [*out.rows, *out.alerts, *statuses], StatefulLogic.RETAIN
+
+    def _status(self, before: Any, old_events: list[PortEvent], ev: PortEvent) -> list[StatusMessage]:
+        """Exit-answer changes to publish.
+
+        The new answer at ``ev.ts`` when the event came last (the usual case), else every change point a late
+        event moved (the visit re-folded).
+        """
+        t = self.tracker
+        assert t is not None and t.state is not None
+        no = t.container_no
+        if t.events[-1] is ev:
+            new = may_exit(t.state)
+            old = may_exit(before) if before is not None and len(t.events) == len(old_events) + 1 else None
+            if old == new:
+                return []
+            return [container_message(no, ev.ts, new.allowed, new.codes, new.reasons)]
+        changes = timeline_changes(_points(no, old_events, self.params), _points(no, t.events, self.params))
+        return [container_message(no, ts, ok, codes, reasons) for ts, ok, codes, reasons in changes]
 
     def snapshot(self) -> ContainerTracker:
         assert self.tracker is not None
         return _copy(self.tracker)
 
 
+def _points(container_no: str, events: list[PortEvent], params: ContainerParams) -> list[Answer]:
+    return change_points((ts, a.allowed, a.codes, a.reasons) for ts, a in exit_timeline(container_no, events, params))
+
+
 class _DeclarationLogic(StatefulLogic[tuple[str, Any], Item, DeclarationBalance]):
     """Bytewax glue around one declaration's balance; forgotten once every released package has left."""
 
-    def __init__(self, resume: DeclarationBalance | None, tolerance_pct: float) -> None:
+    def __init__(self, resume: DeclarationBalance | None, rule: BalanceRule) -> None:
         self.balance = resume
-        self.tolerance_pct = tolerance_pct
+        self.rule = rule
 
     def on_item(self, value: tuple[str, Any]) -> tuple[Iterable[Item], bool]:
         key, ev = value
         if self.balance is None:
-            self.balance = DeclarationBalance(key[len(DECLARATION_KEY):], self.tolerance_pct, flow=FLOW)
-        alerts = self.balance.on_event(ev)
+            self.balance = DeclarationBalance(key[len(DECLARATION_KEY):], self.rule, flow=FLOW)
+        alerts: list[Item] = [*self.balance.on_event(ev), declaration_message(self.balance.status(), ev.ts)]
         return alerts, StatefulLogic.DISCARD if self.balance.complete else StatefulLogic.RETAIN
 
     def snapshot(self) -> DeclarationBalance:
@@ -208,9 +245,9 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     declarations = op.map("tag_declaration", op.filter("declarations", keyed,
                                                        lambda kv: kv[0].startswith(DECLARATION_KEY)),
                           lambda kv: (kv[0], kv))
-    tolerance = cfg.containers.exit_kg_tolerance_pct
+    rule = BalanceRule(cfg.exit_balance.warn_pct, cfg.exit_balance.block_pct)
     declaration_alerts = op.key_rm("declaration_out", op.stateful(
-        "declaration_balance", declarations, lambda resume: _DeclarationLogic(resume, tolerance)))
+        "declaration_balance", declarations, lambda resume: _DeclarationLogic(resume, rule)))
 
     items = op.merge("items", container_items, discharge_items, clock_items, notice_alerts, declaration_alerts)
     state_rows = op.filter_map("state_rows", items, lambda x: x if isinstance(x, Rows) else None)
@@ -219,6 +256,8 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     if io.publish is not None:
         io.publish("dead_letters", op.map("dead_letter_msg", dead, dead_letter_message))
         io.publish("alerts", op.map("alert_msg", alerts, alert_message))
+        io.publish(STREAM_EXIT_STATUS, op.filter_map("exit_status", items,
+                                                     lambda x: x.kv() if isinstance(x, StatusMessage) else None))
     alert_rows = op.map("alert_rows", alerts, lambda a: Rows.from_dicts("alerts", [alert_record(a)]))
     rows = op.merge("rows", event_rows, state_rows, alert_rows, op.map("dead_letter_rows", dead, dead_letter_rows))
     rows = op.merge("audited_rows", rows, audit_step("audit", rows, io.audit_chain(FLOW)))

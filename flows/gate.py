@@ -6,13 +6,15 @@ camera frames ──decode, archive (SHA-256)──▶ OCR read ──lane:GATE/
 └─ corrupt/truncated JPEG, bad metadata ──────────────────────────────────▶ dead_letters (table, and topic)
 
 pre-gate notices ──decode──────────────────────┐
+exit status (containers flow) ──decode─────────┤
 passages (at the LPR frame, and each closed edition) ──▶ pregate join (one state per site, event time)
                                                         ├─▶ gate_decisions (+ topic gate.decisions, key lane)
                                                         ├─▶ gate_registrations (checkpoint 3, degraded, regularised)
                                                         └─▶ alerts (divert, notice conflict, degraded admission)
 
-Replay: ``gate.frames/frames.jsonl`` + JPEG files and ``gate.pregate.jsonl``; Kafka: JPEG bytes in the value,
-metadata in the headers; notices as JSON.
+Replay: ``gate.frames/frames.jsonl`` + JPEG files, ``gate.pregate.jsonl`` and ``containers.exit_status.jsonl``
+(written by the containers flow's replay, :mod:`operators.exit_status`); Kafka: JPEG bytes in the value,
+metadata in the headers; notices and exit statuses as JSON.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ from flows.io import FlowIO
 from flows.meters import dead_letter_rows
 from flows.ocr_cli import camera_roles
 from operators.alerts import alert_message, alert_record
+from operators.declaration_balance import BalanceRule
 from operators.events import DeadLetter, RawEvent, dead_letter_message
+from operators.exit_status import STREAM_EXIT_STATUS, ExitStatus, ExitStatusError, decode_status
 from operators.frames import STREAM_GATE_FRAMES, FrameError, decode_jpeg, frame_meta
-from operators.gate_decision import DecisionPolicy
+from operators.gate_decision import DecisionPolicy, PassageView
 from operators.gate_decision_rows import decision_message, decision_record, passage_view
 from operators.gate_fusion import fuse
 from operators.gate_join import Emitted, PregateJoin
@@ -53,7 +57,7 @@ from operators.pregate import STREAM_GATE_PREGATE, Notice, NoticeError, decode_n
 from operators.rows import Rows
 
 FLOW = "gate"
-STREAMS: tuple[str, ...] = (STREAM_GATE_FRAMES, STREAM_GATE_PREGATE)
+STREAMS: tuple[str, ...] = (STREAM_GATE_FRAMES, STREAM_GATE_PREGATE, STREAM_EXIT_STATUS)
 _ENGINES: dict[tuple[str, int], OcrEngine] = {}
 
 
@@ -185,7 +189,9 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     events, errors = io.inputs(flow)
     archive = archive_for(cfg)
     roles = camera_roles(cfg.gate)
-    frame_events = op.filter("frame_events", events, lambda raw: raw.stream != STREAM_GATE_PREGATE)
+    frame_events = op.filter("frame_events", events,
+                             lambda raw: raw.stream not in (STREAM_GATE_PREGATE, STREAM_EXIT_STATUS))
+    status_events = op.filter("status_events", events, lambda raw: raw.stream == STREAM_EXIT_STATUS)
     notice_events = op.filter("notice_events", events, lambda raw: raw.stream == STREAM_GATE_PREGATE)
     decoded = op.map("decode", frame_events, lambda raw: decode_frame(raw, archive))
     frames = op.filter_map("frames", decoded, lambda x: x if isinstance(x, DecodedFrame) else None)
@@ -210,21 +216,29 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     # notices first: within one batch they reach the book before the passages (the book is read as of the
     # LPR time, so a notice sent after a passage does not affect it)
     views = op.filter_map("views", lane_out, lambda kv: passage_view(*kv[1]) if kv[0] == "decide" else None)
-    to_join = op.merge("join_in", good_notices, views)
-    dc = cfg.gate_decisions
-    policy = DecisionPolicy(outage_after=timedelta(minutes=dc.outage_after_min))
+    statuses = op.map("decode_status", status_events, _decode_status)
+    bad_statuses = op.filter_map("bad_statuses", statuses, lambda x: x if isinstance(x, DeadLetter) else None)
+    good_statuses = op.filter_map("good_statuses", statuses, lambda x: None if isinstance(x, DeadLetter) else x)
+    to_join = op.merge("join_in", good_notices, good_statuses, views)
+    dc, eb = cfg.gate_decisions, cfg.exit_balance
+    policy = DecisionPolicy(outage_after=timedelta(minutes=dc.outage_after_min),
+                            balance_rule=BalanceRule(eb.warn_pct, eb.block_pct),
+                            exit_match_window=timedelta(minutes=eb.match_window_min))
 
     def join(state: PregateJoin | None, item: Any) -> tuple[PregateJoin, list[Emitted]]:
         state = state or PregateJoin(policy, timedelta(hours=dc.notice_validity_h), dc.keep_recent,
                                      timedelta(hours=dc.regularise_within_h))
-        out = state.on_notice(item) if isinstance(item, Notice) else state.on_passage(item)
-        return state, out
+        if isinstance(item, Notice):
+            return state, state.on_notice(item)
+        if isinstance(item, PassageView):
+            return state, state.on_passage(item)
+        return state, state.on_status(item)
 
     emitted = op.flat_map("emitted", op.stateful_map("pregate_join", op.key_on("site", to_join,
                                                                                 lambda _x: "site"), join),
                           lambda kv: kv[1])
     decision_rows = op.filter_map("decision_rows", emitted, _rows)
-    dead = op.merge("dead_letters", bad, bad_notices, *([errors] if errors is not None else []))
+    dead = op.merge("dead_letters", bad, bad_notices, bad_statuses, *([errors] if errors is not None else []))
     if io.publish is not None:
         io.publish("dead_letters", op.map("dead_letter_msg", dead, dead_letter_message))
         io.publish("gate.passages", op.map("passage_msg", passages, _message))
@@ -244,6 +258,13 @@ def _decode_notice(raw: RawEvent) -> Notice | DeadLetter:
         return decode_notice(raw.payload)
     except NoticeError as exc:
         return DeadLetter.of(FLOW, raw, f"pre-gate notice: {exc}")
+
+
+def _decode_status(raw: RawEvent) -> ExitStatus | DeadLetter:
+    try:
+        return decode_status(raw.payload)
+    except ExitStatusError as exc:
+        return DeadLetter.of(FLOW, raw, f"exit status: {exc}")
 
 
 def _rows(e: Emitted) -> Rows | None:

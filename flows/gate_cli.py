@@ -101,4 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                             settings={"final": 1}).result_rows}
     agree = sum(got.get(t["passage_id"]) == t["decision"] for t in truth)
     print(f"{agree}/{len(truth)} passages got the decision the rules give for their scenario", file=sys.stderr)
+    from flows.gate_exit_demo import run_exit_demo
+
+    run_exit_demo(cfg, args)
     return 0

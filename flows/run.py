@@ -20,6 +20,7 @@ from bytewax.testing import run_main
 
 from connectors.kafka_io import kafka_publisher, kafka_raw_events, parse_kafka_url
 from connectors.ordering import event_time_ordered
+from connectors.publish_files import file_publisher, sort_published
 from connectors.replay import ReplayDirSource
 from connectors.warehouse.audit import load_chain
 from connectors.warehouse.client import connect, redact, resolve_dsn
@@ -47,6 +48,9 @@ class RunOptions:
     data_dir: Path = Path(".quaywatch")
     recovery: bool = False
     tail: bool = True
+    #: replay runs: write these published streams to ``publish_dir/<name>.jsonl`` (e.g. ``containers.exit_status``)
+    publish_dir: Path | None = None
+    publish_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,7 +87,8 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
         # a flow whose replay is not JSON Lines (camera frames) provides its own source
         replay_source = getattr(spec, "replay_source", None)
         source = replay_source(directory) if replay_source else ReplayDirSource(directory, spec.STREAMS)
-        return spec.build_flow(cfg, FlowIO(lambda flow: (op.input("replay", flow, source), None), sink,
+        files = file_publisher(opts.publish_dir, opts.publish_names) if opts.publish_dir is not None else None
+        return spec.build_flow(cfg, FlowIO(lambda flow: (op.input("replay", flow, source), None), sink, files,
                                            audit_chains=audit_chains or {}))
     if opts.source.startswith("kafka://"):
         brokers = parse_kafka_url(opts.source)
@@ -119,6 +124,8 @@ def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
             init_db_dir(rec_dir, 1)
         recovery = RecoveryConfig(rec_dir)
     run_main(flow, epoch_interval=timedelta(seconds=1), recovery_config=recovery)
+    if opts.publish_dir is not None:
+        sort_published(opts.publish_dir, opts.publish_names)
     inserted: dict[str, int] = {}
     for w in sink.writers:
         for table, n in w.inserted_rows.items():

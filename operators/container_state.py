@@ -379,6 +379,26 @@ def fold(container_no: str, events: Sequence[PortEvent], params: ContainerParams
     return f.s, visit_alerts
 
 
+def exit_timeline(container_no: str, events: Sequence[PortEvent], params: ContainerParams) -> list[
+        tuple[datetime, ExitAnswer]]:
+    """The exit answer after each event of a visit (in event-time order): the history the gate reads as of a time.
+
+    Args:
+        container_no: The container.
+        events: Its events, sorted by :attr:`PortEvent.sort_key`.
+        params: Thresholds.
+
+    Returns:
+        ``(event time, answer after the event)`` per event.
+    """
+    f = _Fold(container_no, params)
+    out: list[tuple[datetime, ExitAnswer]] = []
+    for ev in events:
+        f.apply(ev)
+        out.append((ev.ts, may_exit(f.s)))
+    return out
+
+
 @dataclass
 class ContainerOutput:
     """What one event of a container produced."""

@@ -2,12 +2,14 @@
 
 The package count of an exit notice must equal the total of its export/transit declarations (otherwise
 its registration is refused); a weight difference is a warning to the agent, and above 10 % (configurable)
-of the declared weight the goods may not be loaded.
+of the declared weight the goods may not be loaded. The kg verdict is the one rule of
+:func:`operators.declaration_balance.judge_kg` (the gate-out balance uses it too).
 """
 
 from __future__ import annotations
 
 from operators.alerts import Alert
+from operators.declaration_balance import BalanceRule, judge_kg
 from operators.port_events import PortEvent
 
 
@@ -37,11 +39,12 @@ def check_exit_notice(ev: PortEvent, block_pct: float = 10.0, flow: str = "conta
                             f"Exit notice {no} declares {packages} packages, its declarations {declared_packages}: "
                             "registration is refused (B.3 5(b)).", details, flow))
     diff_kg = kg - declared_kg
-    if diff_kg:
+    verdict = judge_kg(declared_kg, kg, BalanceRule(0.0, block_pct))
+    if verdict != "ok":
         pct = abs(diff_kg) / declared_kg * 100.0 if declared_kg else float("inf")
         d = {**details, "difference_kg": round(diff_kg, 3),
              "difference_pct": round(pct, 3) if declared_kg else None, "block_pct": block_pct}
-        if pct > block_pct:
+        if verdict == "block":
             alerts.append(Alert("exit_notice_weight_blocked", "critical", "exit_notice", no, ev.ts, ev.ts,
                                 f"Exit notice {no} weight differs from its declarations by {pct:.1f} % "
                                 f"(> {block_pct:g} %): the goods may not be loaded (B.3 7).", d, flow))

@@ -12,8 +12,12 @@ Rules (issue 5; circular B.1, A.5):
 - the size/type read must agree with the notified one in length and type group → ``size_mismatch``;
 - a dangerous-goods placard on a notice without ``hazardous`` → ``placard_unexpected``;
 - a full container whose doors were seen without a seal → ``seal_missing``;
-- at exit, a container the tracking flow holds (X-ray / physical check open, form not approved) →
-  ``exit_blocked``.
+- at exit, a container the tracking flow holds (X-ray / physical check open, form not approved), or one it
+  has not reported, → ``exit_blocked`` (A.5, A.2.21, A.5.5; answered by the containers flow's exit-status
+  stream, :mod:`operators.exit_status`);
+- at exit with package and kg figures under a declaration, the vehicle against the declaration's balance
+  (:func:`operators.declaration_balance.check_exit`: A.5.2–3, B.3.2.5–7) → ``package_count_mismatch``,
+  ``weight_over_10pct``; no release recorded for the declaration → ``exit_blocked``.
 
 What the physics allows is tolerated: the LPR camera does not see containers (they are read at
 checkpoint 1), a trailer plate that was not read, a seal that no camera faced. What the rules forbid never
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from operators.exit_balance import Balance, check_exit
+from operators.declaration_balance import Balance, BalanceRule, check_exit
 from operators.pregate import Notice, NoticeBook
 from operators.size_type import decode
 
@@ -41,22 +45,24 @@ DIVERT = frozenset({"no_notice", "plate_mismatch", "container_missing", "contain
                     "placard_unexpected", "seal_missing", "exit_blocked", "package_count_mismatch",
                     "weight_over_10pct"})
 
-#: ``may_exit(container_no, ts) -> (allowed, reason)``: provided by the container tracking flow (issue 10).
+#: ``may_exit(container_no, ts) -> (allowed, reason)`` as of event time ``ts``: by default the container tracking
+#: flow's answer (:class:`operators.exit_status.ExitStatusBook`, issue 10).
 MayExit = Callable[[str, datetime], tuple[bool, str]]
 
 
-#: ``declared_totals(declaration_no) -> (packages, kg)`` of an export/transit declaration, ``None`` if unknown.
+#: ``declared_totals(declaration_no) -> (packages, kg)`` of a declaration, ``None`` if unknown: an override of the
+#: release figures the container tracking flow publishes (tests, sites without that flow).
 DeclaredTotals = Callable[[str], "tuple[int, float] | None"]
 
 
 def allow_all_exits(container_no: str, ts: datetime) -> tuple[bool, str]:
-    """Default :data:`MayExit`: no container is held (until the container tracking flow provides one)."""
+    """An explicit opt-out :data:`MayExit`: no container is held (a site without container tracking)."""
     return True, ""
 
 
-def no_declarations(declaration_no: str) -> tuple[int, float] | None:
-    """Default :data:`DeclaredTotals`: no declaration data (the balance checks are skipped)."""
-    return None
+def no_exit_status(container_no: str, ts: datetime) -> tuple[bool, str]:
+    """The :data:`MayExit` of an empty exit-status stream: no container is known, none may leave."""
+    return False, "no exit status from container tracking (container unknown to the port)"
 
 
 @dataclass(frozen=True)
@@ -118,13 +124,18 @@ class DecisionPolicy:
 
     Attributes:
         outage_after: Pre-gate feed silence after which passages are admitted in degraded mode (G8).
-        may_exit: Exit check of the container tracking flow.
-        declared_totals: Packages and kg of a declaration, for the gate-out balance (G7, G9).
+        may_exit: Exit check override (``None``: the container tracking flow's exit-status stream).
+        declared_totals: Release figures override for the gate-out balance (``None``: the exit-status stream).
+        balance_rule: Warning band and block threshold of the kg difference (G9; B.3.2.5–7).
+        exit_match_window: How long after the barrier the port's ``gate_out`` of the same vehicle may be stamped
+            (a vehicle the gate let out and the port reported is deducted once).
     """
 
     outage_after: timedelta = timedelta(minutes=30)
-    may_exit: MayExit = allow_all_exits
-    declared_totals: DeclaredTotals = no_declarations
+    may_exit: MayExit | None = None
+    declared_totals: DeclaredTotals | None = None
+    balance_rule: BalanceRule = field(default_factory=BalanceRule)
+    exit_match_window: timedelta = timedelta(hours=2)
 
 
 def _same_size(read: str, notified: str) -> bool:
@@ -134,11 +145,13 @@ def _same_size(read: str, notified: str) -> bool:
     return a.length_ft == b.length_ft and a.type_group == b.type_group
 
 
-def check_notice(p: PassageView, n: Notice, policy: DecisionPolicy,
-                 balance: Balance | None = None) -> tuple[list[str], list[str]]:
+def check_notice(p: PassageView, n: Notice, policy: DecisionPolicy, balance: Balance | None = None,
+                 may_exit: MayExit | None = None) -> tuple[list[str], list[str]]:
     """Field rules of one passage against one notice; returns ``(reason codes, details)``.
 
-    ``balance`` is the declaration's balance before this vehicle (gate-out with package and kg figures).
+    ``balance`` is the declaration's balance before this vehicle (gate-out with package and kg figures;
+    ``None``: no release recorded). ``may_exit`` answers for the containers (default: ``policy.may_exit``, else
+    no container may leave).
     """
     reasons: list[str] = []
     details: list[str] = []
@@ -176,13 +189,17 @@ def check_notice(p: PassageView, n: Notice, policy: DecisionPolicy,
         elif p.seal is None and read:
             add("unreadable", "doors not seen: seal unknown")
     if n.direction == "out":
+        ask = may_exit or policy.may_exit or no_exit_status
         for c in expected:
-            ok, why = policy.may_exit(c.number, p.lpr_ts)
+            ok, why = ask(c.number, p.lpr_ts)
             if not ok:
                 add("exit_blocked", f"{c.number}: {why}")
         figures = exit_figures(n)
-        if balance is not None and figures is not None:
-            chk = check_exit(balance, *figures)
+        if figures is not None and balance is None:
+            add("exit_blocked", f"no release (storage exit slip / declaration) recorded for declaration "
+                                f"{n.declaration_no} (A.5.2)")
+        elif balance is not None and figures is not None:
+            chk = check_exit(balance, *figures, policy.balance_rule)
             for r in chk.reasons:
                 add(r, f"{figures[0]} packages / {figures[1]:g} kg against {balance.remaining_packages} packages "
                        f"remaining of {balance.declared_packages} / {balance.declared_kg:g} kg declared")
@@ -207,7 +224,8 @@ def _verdict(reasons: list[str]) -> DecisionKind:
 
 
 def decide(p: PassageView, book: NoticeBook, policy: DecisionPolicy, feed_last_ts: datetime | None,
-           balance_of: Callable[[Notice], Balance | None] | None = None) -> Decision:
+           balance_of: Callable[[Notice], Balance | None] | None = None,
+           may_exit: MayExit | None = None) -> Decision:
     """The barrier decision for a passage at its LPR time.
 
     Args:
@@ -216,7 +234,9 @@ def decide(p: PassageView, book: NoticeBook, policy: DecisionPolicy, feed_last_t
         policy: Limits and the exit check.
         feed_last_ts: Event time of the latest notice received before the passage (``None``: never); the
             feed counts as down when it is older than ``policy.outage_after``.
-        balance_of: The declaration balance before this vehicle, for a gate-out notice (``None``: no check).
+        balance_of: The declaration balance before this vehicle, for a gate-out notice (``None`` from it: no
+            release recorded; no ``balance_of``: none is ever recorded).
+        may_exit: The containers' exit answers (default: ``policy.may_exit``, else none may leave).
 
     Returns:
         The decision.
@@ -243,6 +263,6 @@ def decide(p: PassageView, book: NoticeBook, policy: DecisionPolicy, feed_last_t
         why = f"expired notice {expired[-1].notice_id}" if expired else f"no notice for {p.plate}"
         return Decision(p, "divert", ("no_notice",), (f"no_notice: {why}",), None)
     n = notices[0]
-    reasons, details = check_notice(p, n, policy, balance_of(n) if balance_of else None)
+    reasons, details = check_notice(p, n, policy, balance_of(n) if balance_of else None, may_exit)
     flags = ("hazardous_without_placard",) if n.hazardous and p.hazard_placard is False else ()
     return Decision(p, _verdict(reasons), tuple(reasons), tuple(details), n, risk_flags=flags)

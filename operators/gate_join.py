@@ -6,6 +6,12 @@ after passages it could affect (``notice.ts <= lpr_ts``) re-decides the last ``k
 new edition is emitted only when the decision changed. A notice first sent *after* a degraded passage of its
 plate (within ``regularise_within``) regularises that passage (G8: entered within 24 hours).
 
+Gate-out: the containers flow's exit-status stream (:mod:`operators.exit_status`) is held in an
+:class:`~operators.exit_status.ExitStatusBook` and read as of the LPR time: whether each container may leave,
+and the declaration's release and the vehicles the port reported leaving; the vehicles the gate itself let
+out are deducted too (once, when the port reports the same vehicle). A status processed after passages it
+could affect (``status.ts <= lpr_ts``) re-decides them, as a late notice does.
+
 Outputs are :class:`Emitted` items: decisions (with an edition), registrations (checkpoint 3, G3) and
 alerts (divert, conflict, degraded admission).
 """
@@ -18,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from operators.alerts import Alert
-from operators.exit_balance import Balance
+from operators.declaration_balance import Balance
+from operators.exit_status import ContainerExit, ExitStatus, ExitStatusBook, GateExit, balance_as_of
 from operators.gate_decision import Decision, DecisionPolicy, PassageView, decide, exit_figures
 from operators.gate_risk import RiskHistory
 from operators.pregate import Notice, NoticeBook
@@ -90,8 +97,10 @@ class PregateJoin:
         self.recent: OrderedDict[str, tuple[Decision, int]] = OrderedDict()
         self.degraded: dict[str, Decision] = {}
         self.risk = RiskHistory()
-        #: declaration → passage → (LPR time, packages, kg) of vehicles let out on it (A.5.3 deductions)
-        self.exits: dict[str, dict[str, tuple[datetime, int, float]]] = {}
+        #: declaration → passage → vehicle the gate let out on it (A.5.3 deductions)
+        self.exits: dict[str, dict[str, GateExit]] = {}
+        #: the containers flow's exit answers and declaration balances, as of event time
+        self.status = ExitStatusBook()
 
     def feed_last(self, t: datetime) -> datetime | None:
         """Event time of the latest notice version sent at or before ``t``."""
@@ -99,14 +108,18 @@ class PregateJoin:
 
     def _decide(self, p: PassageView) -> Decision:
         def balance_of(n: Notice) -> Balance | None:
-            totals = self.policy.declared_totals(n.declaration_no) if n.declaration_no else None
-            if totals is None:
-                return None
-            earlier = [(pk, kg) for pid, (t, pk, kg) in self.exits.get(n.declaration_no or "", {}).items()
-                       if pid != p.passage_id and (t, pid) < (p.lpr_ts, p.passage_id)]
-            return Balance(totals[0], totals[1], sum(x[0] for x in earlier), sum(x[1] for x in earlier))
+            no = n.declaration_no or ""
+            earlier = [g for pid, g in self.exits.get(no, {}).items()
+                       if pid != p.passage_id and (g.ts, pid) < (p.lpr_ts, p.passage_id)]
+            if self.policy.declared_totals is not None:
+                totals = self.policy.declared_totals(no)
+                if totals is None:
+                    return None
+                return Balance(totals[0], totals[1], sum(g.packages for g in earlier), sum(g.kg for g in earlier))
+            return balance_as_of(self.status.declaration(no), p.lpr_ts, earlier, self.policy.exit_match_window)
 
-        return decide(p, self.book, self.policy, self.feed_last(p.lpr_ts), balance_of)
+        return decide(p, self.book, self.policy, self.feed_last(p.lpr_ts), balance_of,
+                      self.policy.may_exit or self.status.may_exit)
 
     def _emit(self, d: Decision, wall: datetime) -> list[Emitted]:
         pid = d.passage.passage_id
@@ -151,16 +164,35 @@ class PregateJoin:
             self.exits.get(prev.notice.declaration_no, {}).pop(pid, None)
         figures = exit_figures(n) if n is not None else None
         if d.decision == "open" and n is not None and n.declaration_no and figures is not None:
-            self.exits.setdefault(n.declaration_no, {})[pid] = (d.passage.lpr_ts, *figures)
+            self.exits.setdefault(n.declaration_no, {})[pid] = GateExit(d.passage.lpr_ts, pid, d.passage.plate or "",
+                                                                        *figures)
             if len(self.exits) > 4096:  # bound: forget declarations with no exit in the last 30 days
                 cut = d.passage.lpr_ts - timedelta(days=30)
                 for no in [k for k, rows in self.exits.items()
-                           if not rows or max(t for t, _p, _k in rows.values()) < cut]:
+                           if not rows or max(g.ts for g in rows.values()) < cut]:
                     del self.exits[no]
 
     def on_passage(self, p: PassageView, wall: datetime | None = None) -> list[Emitted]:
         """Decide a passage (at its LPR frame, or a later edition of it)."""
         return self._emit(self._decide(p), wall or datetime.now(UTC))
+
+    def on_status(self, st: ExitStatus, wall: datetime | None = None) -> list[Emitted]:
+        """Record an exit status of the containers flow; re-decide recent gate-out passages it reaches.
+
+        A status reaches a passage when it took effect at or before the passage's LPR time and names one of
+        its notified containers or its notice's declaration.
+        """
+        self.status.add(st)
+        now = wall or datetime.now(UTC)
+        out: list[Emitted] = []
+        for d, _e in list(self.recent.values()):
+            p, n = d.passage, d.notice
+            if n is None or n.direction != "out" or st.ts > p.lpr_ts:
+                continue
+            if (st.container_no in n.numbers if isinstance(st, ContainerExit)
+                    else st.declaration_no == n.declaration_no):
+                out += self._emit(self._decide(p), now)
+        return out
 
     def on_notice(self, n: Notice, wall: datetime | None = None) -> list[Emitted]:
         """Record a notice; re-decide recent passages it reaches; regularise degraded passages it covers."""

@@ -23,3 +23,4 @@ def test_demo_runs_end_to_end(tmp_path, capsys, warehouse, chdb_dsn, monkeypatch
     # VGM, gate and port parts ran and agreed with their simulators' truth
     assert "33-0117-2026-000001" in out
     assert "11/11 passages got the decision the rules give" in out
+    assert "6/6 gate-out trucks got the decision the rules give" in out

@@ -133,7 +133,9 @@ def test_exit_blocked_by_container_tracking():
 
     d = judge(passage(), notice(direction="out"), policy=DecisionPolicy(may_exit=hold))
     assert d.decision == "divert" and d.reasons == ("exit_blocked",)
-    assert judge(passage(), notice(direction="out")).decision == "open"  # default allows
+    # by default the container tracking flow answers; with no status from it, no container may leave
+    d = judge(passage(), notice(direction="out"))
+    assert (d.decision, d.reasons) == ("divert", ("exit_blocked",)) and "no exit status" in d.details[0]
 
 
 def test_outage_admits_in_degraded_mode_then_regularises():
