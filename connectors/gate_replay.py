@@ -1,6 +1,7 @@
 """Replay source of the gate flow: frames and pre-gate notices, merged in event-time order.
 
-Camera frames (``gate.frames/``) and pre-gate notices (``gate.pregate.jsonl``) are one partition.
+Camera frames (``gate.frames/``), pre-gate notices (``gate.pregate.jsonl``) and camera read records
+(``gate.reads.jsonl``, :mod:`operators.gate_read_events`) are one partition.
 Frames become events shaped like Kafka frame messages (:func:`connectors.frames.frame_event`), notices raw
 JSON lines of stream ``gate.pregate``. Resumable: the snapshot is the lines consumed per file.
 """
@@ -15,6 +16,7 @@ from connectors.frames import FRAMES_DIR, MANIFEST, frame_event
 from connectors.replay import ReplayPartition
 from operators.events import RawEvent
 from operators.frames import STREAM_GATE_FRAMES
+from operators.gate_read_events import STREAM_GATE_READS
 from operators.pregate import STREAM_GATE_PREGATE
 
 
@@ -44,7 +46,8 @@ class GateReplaySource(FixedPartitionedSource[RawEvent, dict[str, int]]):
         folder = self.directory / FRAMES_DIR
         files = {stream: path for stream, path in (
             (STREAM_GATE_FRAMES, folder / MANIFEST),
-            (STREAM_GATE_PREGATE, self.directory / f"{STREAM_GATE_PREGATE}.jsonl")) if path.exists()}
+            (STREAM_GATE_PREGATE, self.directory / f"{STREAM_GATE_PREGATE}.jsonl"),
+            (STREAM_GATE_READS, self.directory / f"{STREAM_GATE_READS}.jsonl")) if path.exists()}
 
         def make_event(stream: str, text: str, position: str) -> RawEvent:
             if stream == STREAM_GATE_FRAMES:

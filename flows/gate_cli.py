@@ -101,4 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                             settings={"final": 1}).result_rows}
     agree = sum(got.get(t["passage_id"]) == t["decision"] for t in truth)
     print(f"{agree}/{len(truth)} passages got the decision the rules give for their scenario", file=sys.stderr)
+    from flows.gate_shift_cli import shift_demo
+
+    shift_demo(cfg, args.warehouse, args.data_dir)
     return 0
