@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from operators.events import METER_STREAMS
 
 KEYS = {"meter.readings": "meter_id", "tank.readings": "tank_id", "transfers": "transfer_id",
-        "lab.density": "transfer_id"}
+        "lab.density": "transfer_id", "gate.reads": "lane_id", "gate.pregate": "plate"}
+RUN_TIMEOUT_S = 300
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -99,27 +104,35 @@ db = sys.argv[2]
 F = {"final": 1}
 def q(sql):
     return [list(r) for r in c.query(sql, settings=F).result_rows]
+queries = json.loads(sys.argv[3])
 tables = [r[0] for r in c.query(f"SELECT name FROM system.tables WHERE database = '{db}' "
                                  "AND engine LIKE '%MergeTree%' ORDER BY name").result_rows]
-out = {
-    "counts": {t: q(f"SELECT count() FROM {db}.{t}")[0][0] for t in tables},
-    "operations": q(f"SELECT operation_id, meter_id, status, transfer_id, started_at, ended_at, gov_m3, gsv_15c_m3, "
-                    f"mass_air_kg, mass_vacuum_kg, reading_count, revision FROM {db}.meter_operations "
-                    "ORDER BY operation_id"),
-    "alerts": q(f"SELECT alert_id, kind, severity, entity_type, entity_id, window_start, window_end, details "
-                f"FROM {db}.alerts ORDER BY alert_id"),
-    "reconciliations": q(f"SELECT * FROM {db}.reconciliations ORDER BY transfer_id"),
-    "dead_letters": q(f"SELECT dead_letter_id, stream, reason FROM {db}.dead_letters ORDER BY dead_letter_id"),
-    "readings": q(f"SELECT meter_id, count(), round(sum(delta_gov_m3), 6), max(ts) FROM {db}.meter_readings "
-                  "GROUP BY meter_id ORDER BY meter_id"),
-}
+out = {"counts": {t: q(f"SELECT count() FROM {db}.{t}")[0][0] for t in tables}}
+out.update({name: q(sql.replace("{db}", db)) for name, sql in queries.items()})
 print(json.dumps(out, default=str))
 """
 
 
-def warehouse_totals(data_dir: Path, database: str = "quaywatch") -> dict[str, Any]:
-    """Totals of the embedded warehouse in ``data_dir`` (read in a child process, with FINAL)."""
-    res = subprocess.run([sys.executable, "-c", _TOTALS, str(data_dir), database], env=child_env({}), cwd=ROOT,
+#: What the meters flow's totals compare, besides the row count of every table (``{db}``: the database).
+METER_TOTALS = {
+    "operations": "SELECT operation_id, meter_id, status, transfer_id, started_at, ended_at, gov_m3, gsv_15c_m3, "
+                  "mass_air_kg, mass_vacuum_kg, reading_count, revision FROM {db}.meter_operations "
+                  "ORDER BY operation_id",
+    "alerts": "SELECT alert_id, kind, severity, entity_type, entity_id, window_start, window_end, details "
+              "FROM {db}.alerts ORDER BY alert_id",
+    "reconciliations": "SELECT * FROM {db}.reconciliations ORDER BY transfer_id",
+    "dead_letters": "SELECT dead_letter_id, stream, reason FROM {db}.dead_letters ORDER BY dead_letter_id",
+    "readings": "SELECT meter_id, count(), round(sum(delta_gov_m3), 6), max(ts) FROM {db}.meter_readings "
+                "GROUP BY meter_id ORDER BY meter_id",
+}
+
+
+def warehouse_totals(data_dir: Path, database: str = "quaywatch",
+                     queries: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Totals of the embedded warehouse in ``data_dir`` (read in a child process, with FINAL): the row count of
+    every table, and the result of each named query (default: :data:`METER_TOTALS`)."""
+    spec = json.dumps(dict(METER_TOTALS if queries is None else queries))
+    res = subprocess.run([sys.executable, "-c", _TOTALS, str(data_dir), database, spec], env=child_env({}), cwd=ROOT,
                          capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0, res.stderr[-3000:]
     totals: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
@@ -150,3 +163,58 @@ def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
                 proc.kill()
                 raise RuntimeError("tansu did not start") from None
             time.sleep(0.05)
+
+
+def run_to_end(broker: str, env: dict[str, str], data_dir: Path, flow: str = "meters") -> None:
+    """One uninterrupted run (with recovery) until the topics are drained."""
+    proc = start(run_command(flow, f"kafka://{broker}", data_dir), env, data_dir.with_suffix(".log"))
+    rc = proc.wait(timeout=RUN_TIMEOUT_S)
+    assert rc == 0, data_dir.with_suffix(".log").read_text()[-3000:]
+
+
+def source_offsets(data_dir: Path, flow: str = "meters") -> set[tuple[str, bytes]]:
+    """The Kafka offsets the recovery store last snapshotted (empty before the first snapshot)."""
+    db = data_dir / "recovery" / flow / "part-0.sqlite3"
+    if not db.exists():
+        return set()
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2) as con:
+            rows = con.execute("SELECT state_key, ser_change FROM snaps WHERE step_id LIKE '%kafka_input' "
+                               "AND snap_epoch = (SELECT max(snap_epoch) FROM snaps)").fetchall()
+    except sqlite3.Error:  # being written: look again
+        return set()
+    return {(str(k), bytes(v or b"")) for k, v in rows}
+
+
+def kill_after_progress(proc: subprocess.Popen[bytes], data_dir: Path, rng: random.Random,
+                        flow: str = "meters") -> bool:
+    """SIGKILL the run at a random point after it snapshotted new input offsets; False if it ended first."""
+    before = source_offsets(data_dir, flow)
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while proc.poll() is None and time.monotonic() < deadline:
+        now = source_offsets(data_dir, flow)
+        if now and now != before:
+            time.sleep(rng.uniform(0.0, 1.0))  # somewhere in the processing that follows
+            if proc.poll() is not None:
+                return False
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def drain_with_kills(broker: str, env: dict[str, str], data_dir: Path, rng: random.Random, max_kills: int,
+                     flow: str = "meters") -> int:
+    """Run until the topics are drained, SIGKILLing up to ``max_kills`` runs mid-way; returns the kills."""
+    log = data_dir.with_suffix(".log")
+    kills = 0
+    for _run in range(12):
+        proc = start(run_command(flow, f"kafka://{broker}", data_dir), env, log)
+        if kills < max_kills and kill_after_progress(proc, data_dir, rng, flow):
+            kills += 1
+            continue
+        rc = proc.wait(timeout=RUN_TIMEOUT_S)
+        assert rc == 0, log.read_text()[-3000:]
+        return kills
+    raise AssertionError("the input was not drained after 12 restarts")

@@ -15,8 +15,6 @@ import json
 import random
 import re
 import signal
-import sqlite3
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime
@@ -29,10 +27,14 @@ from connectors.simulate.campaign import simulate_campaign
 from flows.config import load_config
 from operators.events import METER_STREAMS
 from tests.integration.faults_support import (
+    RUN_TIMEOUT_S,
     create_topics,
+    drain_with_kills,
     produce,
     replay_lines,
     run_command,
+    run_to_end,
+    source_offsets,
     start,
     start_tansu,
     topic_env,
@@ -41,7 +43,6 @@ from tests.integration.faults_support import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
-RUN_TIMEOUT_S = 300
 
 
 @pytest.fixture(scope="module")
@@ -70,48 +71,10 @@ def topics_of(env: dict[str, str]) -> dict[str, str]:
     return {s: env[f"QUAYWATCH__KAFKA__TOPICS__{s.replace('.', '_').upper()}"] for s in METER_STREAMS}
 
 
-def run_to_end(broker: str, env: dict[str, str], data_dir: Path) -> None:
-    """One uninterrupted run (with recovery) until the topics are drained."""
-    proc = start(run_command("meters", f"kafka://{broker}", data_dir), env, data_dir.with_suffix(".log"))
-    rc = proc.wait(timeout=RUN_TIMEOUT_S)
-    assert rc == 0, data_dir.with_suffix(".log").read_text()[-3000:]
-
-
 def assert_same_totals(got: dict[str, Any], want: dict[str, Any]) -> None:
     assert want["counts"]["meter_readings"] > 1000 and want["alerts"] and want["reconciliations"]
     for key in ("counts", "operations", "alerts", "reconciliations", "dead_letters", "readings"):
         assert got[key] == want[key], key
-
-
-def source_offsets(data_dir: Path) -> set[tuple[str, bytes]]:
-    """The Kafka offsets the recovery store last snapshotted (empty before the first snapshot)."""
-    db = data_dir / "recovery" / "meters" / "part-0.sqlite3"
-    if not db.exists():
-        return set()
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2) as con:
-            rows = con.execute("SELECT state_key, ser_change FROM snaps WHERE step_id LIKE '%kafka_input' "
-                               "AND snap_epoch = (SELECT max(snap_epoch) FROM snaps)").fetchall()
-    except sqlite3.Error:  # being written: look again
-        return set()
-    return {(str(k), bytes(v or b"")) for k, v in rows}
-
-
-def kill_after_progress(proc: subprocess.Popen[bytes], data_dir: Path, rng: random.Random) -> bool:
-    """SIGKILL the run at a random point after it snapshotted new input offsets; False if it ended first."""
-    before = source_offsets(data_dir)
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while proc.poll() is None and time.monotonic() < deadline:
-        now = source_offsets(data_dir)
-        if now and now != before:
-            time.sleep(rng.uniform(0.0, 1.0))  # somewhere in the processing that follows
-            if proc.poll() is not None:
-                return False
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def halves(replay: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -120,21 +83,6 @@ def halves(replay: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     stamps = sorted(json.loads(line)["ts"] for _s, line in records)
     mid = stamps[len(stamps) // 2]
     return [r for r in records if json.loads(r[1])["ts"] < mid], [r for r in records if json.loads(r[1])["ts"] >= mid]
-
-
-def drain_with_kills(broker: str, env: dict[str, str], data_dir: Path, rng: random.Random, max_kills: int) -> int:
-    """Run until the topics are drained, SIGKILLing up to ``max_kills`` runs mid-way; returns the kills."""
-    log = data_dir.with_suffix(".log")
-    kills = 0
-    for _run in range(12):
-        proc = start(run_command("meters", f"kafka://{broker}", data_dir), env, log)
-        if kills < max_kills and kill_after_progress(proc, data_dir, rng):
-            kills += 1
-            continue
-        rc = proc.wait(timeout=RUN_TIMEOUT_S)
-        assert rc == 0, log.read_text()[-3000:]
-        return kills
-    raise AssertionError("the input was not drained after 12 restarts")
 
 
 def readings_written(log: Path) -> list[int]:
