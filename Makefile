@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_meters_flow.py
 	$(BIN)/python bench/bench_vgm.py
 	$(BIN)/python bench/bench_gate_ocr.py
+	$(BIN)/python bench/bench_gate_shift.py
 
 # Gate OCR bench with EasyOCR (the optional extra pulls torch CPU, ~1 GB) beside RapidOCR.
 bench-gate: $(STAMP)

@@ -1,7 +1,8 @@
 """Replay source of the gate flow: frames, pre-gate notices and exit statuses, merged in event-time order.
 
-Camera frames (``gate.frames/``), pre-gate notices (``gate.pregate.jsonl``) and the containers flow's exit
-statuses (``containers.exit_status.jsonl``) are one partition.
+Camera frames (``gate.frames/``), pre-gate notices (``gate.pregate.jsonl``), the containers flow's exit
+statuses (``containers.exit_status.jsonl``) and camera read records (``gate.reads.jsonl``,
+:mod:`operators.gate_read_events`) are one partition.
 Frames become events shaped like Kafka frame messages (:func:`connectors.frames.frame_event`), notices raw
 JSON lines of their stream. Resumable: the snapshot is the lines consumed per file.
 """
@@ -17,6 +18,7 @@ from connectors.replay import ReplayPartition
 from operators.events import RawEvent
 from operators.exit_status import STREAM_EXIT_STATUS
 from operators.frames import STREAM_GATE_FRAMES
+from operators.gate_read_events import STREAM_GATE_READS
 from operators.pregate import STREAM_GATE_PREGATE
 
 
@@ -47,7 +49,8 @@ class GateReplaySource(FixedPartitionedSource[RawEvent, dict[str, int]]):
         files = {stream: path for stream, path in (
             (STREAM_GATE_FRAMES, folder / MANIFEST),
             (STREAM_GATE_PREGATE, self.directory / f"{STREAM_GATE_PREGATE}.jsonl"),
-            (STREAM_EXIT_STATUS, self.directory / f"{STREAM_EXIT_STATUS}.jsonl")) if path.exists()}
+            (STREAM_EXIT_STATUS, self.directory / f"{STREAM_EXIT_STATUS}.jsonl"),
+            (STREAM_GATE_READS, self.directory / f"{STREAM_GATE_READS}.jsonl")) if path.exists()}
 
         def make_event(stream: str, text: str, position: str) -> RawEvent:
             if stream == STREAM_GATE_FRAMES:

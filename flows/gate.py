@@ -12,9 +12,11 @@ passages (at the LPR frame, and each closed edition) ──▶ pregate join (one
                                                         ├─▶ gate_registrations (checkpoint 3, degraded, regularised)
                                                         └─▶ alerts (divert, notice conflict, degraded admission)
 
-Replay: ``gate.frames/frames.jsonl`` + JPEG files, ``gate.pregate.jsonl`` and ``containers.exit_status.jsonl``
-(written by the containers flow's replay, :mod:`operators.exit_status`); Kafka: JPEG bytes in the value,
-metadata in the headers; notices and exit statuses as JSON.
+read records (gate.reads: cameras reading on board, the shift simulator) ──▶ passages (as OCR output)
+
+Replay: ``gate.frames/frames.jsonl`` + JPEG files, ``gate.pregate.jsonl``, ``gate.reads.jsonl`` and
+``containers.exit_status.jsonl`` (written by the containers flow's replay, :mod:`operators.exit_status`);
+Kafka: JPEG bytes in the value, metadata in the headers; notices, read records and exit statuses as JSON.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from operators.gate_decision_rows import decision_message, decision_record, pass
 from operators.gate_fusion import fuse
 from operators.gate_join import Emitted, PregateJoin
 from operators.gate_passages import ClosedPassage, FrameMeta, LanePassages, OpenPassage
+from operators.gate_read_events import STREAM_GATE_READS, ReadError, decode_read
 from operators.gate_rows import passage_message, passage_record, read_record
 from operators.ocr.engine import OcrEngine, make_engine
 from operators.ocr.reader import FrameRead, read_frame
@@ -57,7 +60,7 @@ from operators.pregate import STREAM_GATE_PREGATE, Notice, NoticeError, decode_n
 from operators.rows import Rows
 
 FLOW = "gate"
-STREAMS: tuple[str, ...] = (STREAM_GATE_FRAMES, STREAM_GATE_PREGATE, STREAM_EXIT_STATUS)
+STREAMS: tuple[str, ...] = (STREAM_GATE_FRAMES, STREAM_GATE_PREGATE, STREAM_EXIT_STATUS, STREAM_GATE_READS)
 _ENGINES: dict[tuple[str, int], OcrEngine] = {}
 
 
@@ -190,7 +193,8 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     archive = archive_for(cfg)
     roles = camera_roles(cfg.gate)
     frame_events = op.filter("frame_events", events,
-                             lambda raw: raw.stream not in (STREAM_GATE_PREGATE, STREAM_EXIT_STATUS))
+                             lambda raw: raw.stream not in (STREAM_GATE_PREGATE, STREAM_EXIT_STATUS,
+                                                            STREAM_GATE_READS))
     status_events = op.filter("status_events", events, lambda raw: raw.stream == STREAM_EXIT_STATUS)
     notice_events = op.filter("notice_events", events, lambda raw: raw.stream == STREAM_GATE_PREGATE)
     decoded = op.map("decode", frame_events, lambda raw: decode_frame(raw, archive))
@@ -202,7 +206,12 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
         read = read_frame(engine, fr.image, fr.meta.camera_id, roles, cfg.gate.det_max_side)
         return f"{fr.meta.gate_id}/{fr.meta.lane_id}", ReadFrame(fr.meta, fr.key, fr.position, read, fr.received)
 
-    keyed = op.map("ocr", frames, ocr)
+    # read records (cameras that read on board, the shift simulator) join the OCR output before the lanes
+    read_records = op.map("decode_read", op.filter("read_events", events, lambda raw: raw.stream == STREAM_GATE_READS),
+                          _decode_read)
+    bad_reads = op.filter_map("bad_reads", read_records, lambda x: x if isinstance(x, DeadLetter) else None)
+    keyed = op.merge("lane_in", op.map("ocr", frames, ocr),
+                     op.filter_map("reads", read_records, lambda x: x if isinstance(x, tuple) else None))
     lane_out = op.key_rm("lane_out", op.stateful("passages", keyed, lambda resume: _LaneLogic(resume, cfg)))
     reads = op.filter_map("gate_reads", lane_out,
                           lambda kv: Rows.from_dicts("gate_reads", [kv[1]]) if kv[0] == "read" else None)
@@ -238,7 +247,8 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
                                                                                 lambda _x: "site"), join),
                           lambda kv: kv[1])
     decision_rows = op.filter_map("decision_rows", emitted, _rows)
-    dead = op.merge("dead_letters", bad, bad_notices, bad_statuses, *([errors] if errors is not None else []))
+    dead = op.merge("dead_letters", bad, bad_notices, bad_statuses, bad_reads,
+                    *([errors] if errors is not None else []))
     if io.publish is not None:
         io.publish("dead_letters", op.map("dead_letter_msg", dead, dead_letter_message))
         io.publish("gate.passages", op.map("passage_msg", passages, _message))
@@ -265,6 +275,14 @@ def _decode_status(raw: RawEvent) -> ExitStatus | DeadLetter:
         return decode_status(raw.payload)
     except ExitStatusError as exc:
         return DeadLetter.of(FLOW, raw, f"exit status: {exc}")
+
+
+def _decode_read(raw: RawEvent) -> tuple[str, ReadFrame] | DeadLetter:
+    try:
+        meta, key, read = decode_read(raw.payload)
+    except ReadError as exc:
+        return DeadLetter.of(FLOW, raw, f"read record: {exc}")
+    return f"{meta.gate_id}/{meta.lane_id}", ReadFrame(meta, key, raw.position, read, datetime.now(UTC))
 
 
 def _rows(e: Emitted) -> Rows | None:

@@ -28,7 +28,7 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     s.add_argument("--seed", type=int, default=11)
     s.add_argument("--repeat", type=int, default=1, help="repeat the scenario list (one passage per rule)")
     s.set_defaults(func=cmd_simulate)
-    d = gsub.add_parser("demo", help="simulate the decision scenario, run the gate flow, print the decisions")
+    d = gsub.add_parser("demo", help="simulate the decision scenario and a shift, run the gate flow, print decisions")
     d.add_argument("--repeat", type=int, default=1, help="repeat the scenario list (one passage per rule)")
     common(d)
     d.set_defaults(func=cmd_demo)
@@ -104,4 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from flows.gate_exit_demo import run_exit_demo
 
     run_exit_demo(cfg, args)
+    from flows.gate_shift_cli import shift_demo
+
+    shift_demo(cfg, args.warehouse, args.data_dir)
     return 0

@@ -26,7 +26,8 @@ from operators.events import METER_STREAMS
 
 KEYS = {"meter.readings": "meter_id", "tank.readings": "tank_id", "transfers": "transfer_id",
         "lab.density": "transfer_id", "port.vessels": "vessel_call_id", "port.manifests": "summary_declaration_no",
-        "port.containers": "container_no", "port.customs": "container_no"}
+        "port.containers": "container_no", "port.customs": "container_no", "gate.reads": "lane_id",
+        "gate.pregate": "plate"}
 RUN_TIMEOUT_S = 300
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,33 +106,36 @@ db = sys.argv[2]
 F = {"final": 1}
 def q(sql):
     return [list(r) for r in c.query(sql, settings=F).result_rows]
+queries = json.loads(sys.argv[3])
 tables = [r[0] for r in c.query(f"SELECT name FROM system.tables WHERE database = '{db}' "
                                  "AND engine LIKE '%MergeTree%' ORDER BY name").result_rows]
-out = {
-    "counts": {t: q(f"SELECT count() FROM {db}.{t}")[0][0] for t in tables},
-    "operations": q(f"SELECT operation_id, meter_id, status, transfer_id, started_at, ended_at, gov_m3, gsv_15c_m3, "
-                    f"mass_air_kg, mass_vacuum_kg, reading_count, revision FROM {db}.meter_operations "
-                    "ORDER BY operation_id"),
-    "alerts": q(f"SELECT alert_id, kind, severity, entity_type, entity_id, window_start, window_end, details "
-                f"FROM {db}.alerts ORDER BY alert_id"),
-    "reconciliations": q(f"SELECT * FROM {db}.reconciliations ORDER BY transfer_id"),
-    "dead_letters": q(f"SELECT dead_letter_id, stream, reason FROM {db}.dead_letters ORDER BY dead_letter_id"),
-    "readings": q(f"SELECT meter_id, count(), round(sum(delta_gov_m3), 6), max(ts) FROM {db}.meter_readings "
-                  "GROUP BY meter_id ORDER BY meter_id"),
-}
-out.update({name: q(sql.format(db=db)) for name, sql in json.loads(sys.argv[3]).items()})
+out = {"counts": {t: q(f"SELECT count() FROM {db}.{t}")[0][0] for t in tables}}
+out.update({name: q(sql.replace("{db}", db)) for name, sql in queries.items()})
 print(json.dumps(out, default=str))
 """
 
 
+#: What the meters flow's totals compare, besides the row count of every table (``{db}``: the database).
+METER_TOTALS = {
+    "operations": "SELECT operation_id, meter_id, status, transfer_id, started_at, ended_at, gov_m3, gsv_15c_m3, "
+                  "mass_air_kg, mass_vacuum_kg, reading_count, revision FROM {db}.meter_operations "
+                  "ORDER BY operation_id",
+    "alerts": "SELECT alert_id, kind, severity, entity_type, entity_id, window_start, window_end, details "
+              "FROM {db}.alerts ORDER BY alert_id",
+    "reconciliations": "SELECT * FROM {db}.reconciliations ORDER BY transfer_id",
+    "dead_letters": "SELECT dead_letter_id, stream, reason FROM {db}.dead_letters ORDER BY dead_letter_id",
+    "readings": "SELECT meter_id, count(), round(sum(delta_gov_m3), 6), max(ts) FROM {db}.meter_readings "
+                "GROUP BY meter_id ORDER BY meter_id",
+}
+
+
 def warehouse_totals(data_dir: Path, database: str = "quaywatch",
                      queries: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Totals of the embedded warehouse in ``data_dir`` (read in a child process, with FINAL).
-
-    ``queries``: more results by name, SQL with a ``{db}`` placeholder (a flow's own tables).
-    """
-    res = subprocess.run([sys.executable, "-c", _TOTALS, str(data_dir), database, json.dumps(dict(queries or {}))],
-                         env=child_env({}), cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    """Totals of the embedded warehouse in ``data_dir`` (read in a child process, with FINAL): the row count of
+    every table, and the result of each named query (default: :data:`METER_TOTALS`)."""
+    spec = json.dumps(dict(METER_TOTALS if queries is None else queries))
+    res = subprocess.run([sys.executable, "-c", _TOTALS, str(data_dir), database, spec], env=child_env({}), cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0, res.stderr[-3000:]
     totals: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
     return totals

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from flows.cli import main
@@ -24,3 +26,4 @@ def test_demo_runs_end_to_end(tmp_path, capsys, warehouse, chdb_dsn, monkeypatch
     assert "33-0117-2026-000001" in out
     assert "11/11 passages got the decision the rules give" in out
     assert "6/6 gate-out trucks got the decision the rules give" in out
+    assert re.search(r"(\d+)/\1 shift passages got the decision and reasons the simulator planted; counts agree", out)
