@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from connectors.warehouse.retention import RetentionPolicy, retention_policy
 from operators.vgm_policy import VgmPolicy, vgm_policy
 
 ENV_PREFIX = "QUAYWATCH__"
@@ -288,6 +289,7 @@ class Config:
     cameras: CamerasConfig = CamerasConfig()
     containers: ContainersConfig = ContainersConfig()
     gate_decisions: GateDecisionsConfig = GateDecisionsConfig()
+    retention: RetentionPolicy = field(default_factory=lambda: retention_policy({}))
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -391,6 +393,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             cameras=_cameras(raw.get("cameras", {})),
             containers=ContainersConfig(**raw.get("containers", {})),
             gate_decisions=GateDecisionsConfig(**raw.get("gate_decisions", {})),
+            retention=retention_policy(raw.get("retention", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""
