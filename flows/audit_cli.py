@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from connectors.warehouse.audit import chain_names, read_entries, verify_chains
-from flows.config import load_config
+from flows.config import Config, load_config
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -28,11 +29,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """``quaywatch audit verify``: per chain the entry count, head hash and OK or the first broken link."""
-    from flows.run import open_warehouse
+    """``quaywatch audit verify``: per chain the entry count, head hash and OK or the first broken link.
 
+    Read-only (no migration), so the read-only ``auditor`` user can run it.
+    """
     cfg = load_config(args.config)
-    _dsn, client = open_warehouse(cfg, args.warehouse, args.data_dir)
+    client = _read_only_client(cfg, args)
     broken = 0
     for r in verify_chains(client, cfg.warehouse.database, args.chain):
         print(f"{r.chain}: {r.entries} entries, head {r.head}")
@@ -46,11 +48,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_log(args: argparse.Namespace) -> int:
-    """``quaywatch audit log``: the last entries of each chain."""
-    from flows.run import open_warehouse
-
+    """``quaywatch audit log``: the last entries of each chain (read-only)."""
     cfg = load_config(args.config)
-    _dsn, client = open_warehouse(cfg, args.warehouse, args.data_dir)
+    client = _read_only_client(cfg, args)
     db = cfg.warehouse.database
     chains = [args.chain] if args.chain else chain_names(client, db)
     for chain in chains:
@@ -59,3 +59,10 @@ def cmd_audit_log(args: argparse.Namespace) -> int:
             sys.stdout.write(f"{e['chain']}  {e['seq']:>6}  {e['ts']:%Y-%m-%dT%H:%M:%S}Z  {e['entry_type']:<16}  "
                              f"{str(e['hash'])[:16]}  {subject}\n")
     return 0
+
+
+def _read_only_client(cfg: Config, args: argparse.Namespace) -> Any:
+    """A client on the configured warehouse that applies no migration (an auditor may only read)."""
+    from connectors.warehouse.client import connect, resolve_dsn
+
+    return connect(resolve_dsn(args.warehouse or cfg.warehouse.dsn, args.data_dir))

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from connectors.warehouse.client import WarehouseError, connect, redact, resolve_dsn
 from connectors.warehouse.migrations import migrate
+from connectors.warehouse.retention import apply_retention
 from dashboards import cli as dashboards_cli
 from flows import audit_cli, cameras_cli, cli_containers, gate_cli, vgm_cli
 from flows.cli_report import add_report_commands
@@ -180,9 +181,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """``quaywatch migrate``."""
     cfg = load_config(args.config)
     dsn = resolve_dsn(args.warehouse or cfg.warehouse.dsn, args.data_dir)
-    applied = migrate(connect(dsn), cfg.warehouse.database)
+    client = connect(dsn)
+    applied = migrate(client, cfg.warehouse.database)
     print(f"{redact(dsn)}: applied {len(applied)} migration(s)"
           + "".join(f"\n  {m.version:04d}_{m.name}" for m in applied))
+    altered = apply_retention(client, cfg.warehouse.database, cfg.retention)
+    print(f"retention ([retention]): {len(altered)} table TTL(s) changed" + "".join(f"\n  {s}" for s in altered))
     return 0
 
 

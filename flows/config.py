@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from connectors.warehouse.retention import RetentionPolicy, retention_policy
 from operators.vgm_policy import VgmPolicy, vgm_policy
 
 ENV_PREFIX = "QUAYWATCH__"
@@ -311,6 +312,7 @@ class Config:
     containers: ContainersConfig = ContainersConfig()
     gate_decisions: GateDecisionsConfig = GateDecisionsConfig()
     exit_balance: ExitBalanceConfig = ExitBalanceConfig()
+    retention: RetentionPolicy = field(default_factory=lambda: retention_policy({}))
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -415,6 +417,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             containers=ContainersConfig(**raw.get("containers", {})),
             gate_decisions=GateDecisionsConfig(**raw.get("gate_decisions", {})),
             exit_balance=ExitBalanceConfig(**raw.get("exit_balance", {})),
+            retention=retention_policy(raw.get("retention", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""

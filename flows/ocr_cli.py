@@ -36,24 +36,45 @@ def add_parser(sub: Any) -> None:
                         "fields a camera can see (e.g. lpr: plate, rear: trailer plate and seal); default: all")
     o.set_defaults(func=cmd_ocr)
 
-    a = sub.add_parser("archive", help="frame archive: apply the retention policy")
-    a.add_argument("action", choices=("purge",))
+    a = sub.add_parser("archive", help="frame archive: apply the retention policy, or serve frames read-only")
+    a.add_argument("action", choices=("purge", "serve"))
     a.add_argument("--config", type=Path, help="site TOML (default: $QUAYWATCH_CONFIG or the demo site)")
     a.add_argument("--archive-dir", type=Path, help="archive directory (default: gate.archive_dir)")
     a.add_argument("--now", help="purge relative to this instant (ISO 8601; default: the current time)")
+    a.add_argument("--host", default="127.0.0.1", help="serve: address to bind (default: 127.0.0.1)")
+    a.add_argument("--port", type=int, default=8088, help="serve: port (default: 8088)")
     a.set_defaults(func=cmd_archive)
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    """``quaywatch archive purge``: delete frames older than ``gate.retention_days`` (by event time)."""
+    """``quaywatch archive purge``: delete frames older than ``gate.retention_days`` (by event time); ``serve``."""
     from connectors.archive import FrameArchive
     from operators.events import parse_ts
 
     cfg = load_config(args.config)
     root = args.archive_dir or (Path(cfg.gate.archive_dir) if cfg.gate.archive_dir else Path(".quaywatch/archive"))
+    if args.action == "serve":
+        return _serve_archive(FrameArchive(root, cfg.gate.retention_days), args.host, args.port)
     now = parse_ts(args.now, "--now") if args.now else datetime.now(UTC)
     removed = FrameArchive(root, cfg.gate.retention_days).purge(now)
     print(f"{root}: removed {removed} frame(s) older than {cfg.gate.retention_days} days before {now.isoformat()}")
+    return 0
+
+
+def _serve_archive(archive: Any, host: str, port: int) -> int:
+    """``quaywatch archive serve``: read-only HTTP over the archive until interrupted."""
+    from connectors.archive_http import archive_server
+
+    server = archive_server(archive, host, port)
+    bound_host, bound_port = server.server_address[:2]
+    print(f"serving {archive.root} read-only at http://{bound_host!s}:{bound_port}/ab/cd/<sha256>.jpg "
+          "(the gate board's archive_url); Ctrl-C stops", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 

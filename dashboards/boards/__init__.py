@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dashboards.boards import alerts_reconciliation, camera_health, fuel_transfer, gate_operations, vgm
+from dashboards.boards import alerts_reconciliation, camera_health, containers, fuel_transfer, gate_operations, vgm
 from dashboards.spec import Board
 
 #: Board factories in display order.
 BOARDS: tuple[Callable[[], Board], ...] = (fuel_transfer.board, alerts_reconciliation.board, vgm.board,
-                                           gate_operations.board, camera_health.board)
+                                           gate_operations.board, camera_health.board,
+                                           containers.board)
 
 
 def all_boards() -> list[Board]:

@@ -3,8 +3,9 @@
 The warehouse is filled by the meters flow on the campaign simulator (two discharges, a power loss, a B/L
 overstated by 1.2 %, an unreported movement, a calibration certificate about to expire), by the VGM flow
 on its simulator, by the gate flow on a small generated replay (five passages over two hours and three lanes,
-one seen by the LPR camera only, so its container is missing) and by the camera flow on six seconds of two
-generated cameras (one defocused from 2 s, below its role's resolution; one that stops sending at 3 s).
+one seen by the LPR camera only, so its container is missing), by the camera flow on six seconds of two
+generated cameras (one defocused from 2 s, below its role's resolution; one that stops sending at 3 s) and by
+the containers flow on two vessel calls of its simulator (200 + 5 containers, every discrepancy of its truth).
 Every query must execute and return the columns its panel is built for; the key panels must show what an
 independent query over the base tables (or the simulators' truth) gives.
 """
@@ -25,6 +26,7 @@ import pytest
 
 from connectors.simulate.camera_streams import CameraSpec, write_streams
 from connectors.simulate.campaign import simulate_campaign
+from connectors.simulate.containers import simulate_containers
 from connectors.simulate.gate_scenes import write_replay
 from connectors.simulate.vgm import VgmScenario, simulate_vgm
 from connectors.warehouse.client import connect
@@ -32,6 +34,7 @@ from dashboards.boards import (
     alerts_reconciliation,
     all_boards,
     camera_health,
+    containers,
     fuel_transfer,
     gate_decisions,
     gate_operations,
@@ -92,6 +95,9 @@ def filled(chdb_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     run_flow("vgm", cfg, RunOptions(f"file:{tmp / 'vgm'}", chdb_dsn, tmp))
     fill_gate(cfg, tmp, chdb_dsn)
     fill_cameras(cfg, tmp, chdb_dsn)
+    port_truth = simulate_containers(tmp / "port", START, seed=5, containers=200)
+    run_flow("containers", cfg, RunOptions(f"file:{tmp / 'port'}", chdb_dsn, tmp))
+    (tmp / "port_truth.json").write_text(json.dumps(port_truth))
     client = connect(chdb_dsn)
     fill_decisions(client, db)
     client.database = db  # what the datasource's defaultDatabase does: panels name tables unqualified
@@ -495,3 +501,72 @@ def test_camera_metrics_tamper_alerts_and_outages(filled):
               .splitlines()]
     yard_last = max(datetime.fromisoformat(f["ts"].replace("Z", "+00:00")) for f in frames if f["camera_id"] == "yard")
     assert last == yard_last  # the outage starts at the yard camera's last frame
+
+
+# --- containers and port tracking -------------------------------------------------------------------------------
+
+PORT_TO = datetime(2026, 6, 1, tzinfo=UTC)  # past every storage deadline of the simulated calls
+
+
+def port_results(client: Any) -> dict[str, Any]:
+    board = containers.board()
+    return run_board(client, board, context(client, board, FROM, PORT_TO, interval_s=3600))
+
+
+def latest_states(client: Any) -> dict[str, dict[str, Any]]:
+    """Each container's highest revision, from the raw rows (no FINAL)."""
+    out: dict[str, dict[str, Any]] = {}
+    res = client.query("SELECT * FROM container_state")
+    for r in res.result_rows:
+        row = dict(zip(res.column_names, r, strict=True))
+        if row["container_no"] not in out or row["revision"] > out[row["container_no"]]["revision"]:
+            out[row["container_no"]] = row
+    return out
+
+
+def test_port_alerts_are_the_planted_discrepancies(filled):
+    client, *_, tmp = filled
+    truth = json.loads((tmp / "port_truth.json").read_text())
+    res = port_results(client)["Port alerts"]
+    assert {r[0]: r[2] for r in res.rows} == dict(Counter(a["kind"] for a in truth["expected_alerts"]))
+
+
+def test_port_storage_deadlines_are_45_days_after_entry(filled):
+    client, *_, tmp = filled
+    truth = json.loads((tmp / "port_truth.json").read_text())
+    res = port_results(client)["Temporary storage deadlines"]
+    rows = {r[0]: dict(zip(res.columns, r, strict=True)) for r in res.rows}
+    planted: dict[str, set[str]] = defaultdict(set)
+    for a in truth["expected_alerts"]:
+        if a["kind"].startswith("storage_"):
+            planted[a["entity_id"]].add(a["kind"])
+    assert rows.keys() == planted.keys()
+    for container, row in rows.items():
+        # Customs Law 4458 Art. 48: 45 days of temporary storage for goods brought by sea (no extension here)
+        assert row["extension_days"] == 0
+        assert row["deadline"] - row["entered_at"] == timedelta(days=45)
+        assert row["state"] == ("OVERDUE" if "storage_overdue" in planted[container] else "ending soon")
+
+
+def test_port_discharge_differences_and_exit_blocks(filled):
+    client, *_, tmp = filled
+    truth = json.loads((tmp / "port_truth.json").read_text())
+    res = port_results(client)
+    disc = res["Discharge list vs summary declarations"]
+    differs = [d for d in (dict(zip(disc.columns, r, strict=True)) for r in disc.rows) if d["result"] == "DIFFERS"]
+    planted = {a["entity_id"] for a in truth["expected_alerts"]
+               if a["kind"] in ("discharge_missing", "discharge_surplus") and a["entity_id"].startswith("SD")}
+    assert planted <= {d["summary_declaration_no"] for d in differs if d["level"] == "declaration"}
+    for d in differs:
+        assert (len(d["missing"]), len(d["surplus"])) == (d["missing_count"], d["surplus_count"]) != (0, 0)
+        assert d["declared"] - d["missing_count"] + d["surplus_count"] == d["discharged"]
+    states = latest_states(client)
+    in_port = {c for c, s in states.items() if s["status"] not in ("exited", "loaded", "unknown")}
+    blocked = {c for c in in_port if not states[c]["may_exit"]}
+    assert {r[0] for r in res["Exit blocks"].rows} == blocked and blocked
+    assert res["Containers in the port"].rows[0][:3] == (
+        len(in_port), sum(1 for c in in_port if states[c]["holds"]), len(blocked))
+    held = {c for c, s in states.items() if s["holds"] and s["status"] not in ("exited", "loaded")}
+    assert {r[0] for r in res["Inspection holds"].rows} == held
+    not_discharged = next(a["entity_id"] for a in truth["expected_alerts"] if a["kind"] == "inspection_not_discharged")
+    assert not_discharged in held  # ordered for a physical check, never discharged: the hold stays open

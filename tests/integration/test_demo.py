@@ -6,18 +6,13 @@ import re
 
 import pytest
 
-from flows.cli import main
-
 pytestmark = pytest.mark.integration
 
 
-def test_demo_runs_end_to_end(tmp_path, capsys, warehouse, chdb_dsn, monkeypatch):
-    # one chDB path per process: the session's warehouse, in a database of this test's own
-    _client, db = warehouse
-    monkeypatch.setenv("QUAYWATCH__WAREHOUSE__DATABASE", db)
-    assert main(["demo", "--data-dir", str(tmp_path), "--warehouse", chdb_dsn]) == 0
-    captured = capsys.readouterr()
-    out = captured.out + captured.err
+def test_demo_runs_end_to_end(demo_run):
+    # one chDB path per process: the session's warehouse, in a database of the demo run's own
+    assert demo_run.exit_code == 0, demo_run.output
+    out, tmp_path = demo_run.output, demo_run.data_dir
     # fuel: exactly the two planted alerts, the reports written, every audit chain intact
     assert "bl_tolerance" in out and "meter_failure" in out and "flow_without_operation" not in out
     assert len(list((tmp_path / "reports").glob("meter-operation_*.pdf"))) == 4
