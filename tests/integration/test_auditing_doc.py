@@ -104,7 +104,7 @@ def test_the_sql_chain_check_passes_on_the_demo_and_finds_an_edited_entry(demo_r
     client, db = connect(demo_run.dsn), demo_run.database
     sql = block(r"FROM quaywatch\.audit_log")
     cols, rows = query(client, db, sql)
-    assert {r[0] for r in rows} == {"config", "meters", "vgm"}
+    assert {r[0] for r in rows} == {"config", "containers", "meters", "vgm"}
     for r in rows:
         counts = dict(zip(cols, r, strict=True))
         assert counts["entries"] > 0 and (counts["gaps"], counts["broken_links"], counts["bad_payload_hashes"],
@@ -134,4 +134,4 @@ def test_every_command_succeeds(demo_run, command, monkeypatch):
         code = main([*command.split()[1:], "--warehouse", demo_run.dsn, "--data-dir", str(demo_run.data_dir)])
     assert code == 0, out.getvalue()
     if command == "quaywatch audit verify":
-        assert out.getvalue().count("  OK") == 3 and "BROKEN" not in out.getvalue()
+        assert out.getvalue().count("  OK") == 4 and "BROKEN" not in out.getvalue()
