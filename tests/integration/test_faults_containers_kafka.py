@@ -29,6 +29,7 @@ import pytest
 from connectors.simulate.containers import simulate_containers
 from operators.port_events import PORT_STREAMS
 from tests.integration.faults_support import (
+    METER_TOTALS,
     create_topics,
     drain_with_kills,
     produce,
@@ -72,7 +73,8 @@ def topics_of(env: dict[str, str]) -> dict[str, str]:
 
 
 def totals(data_dir: Path) -> dict[str, Any]:
-    return warehouse_totals(data_dir, queries=QUERIES)
+    shared = {k: METER_TOTALS[k] for k in ("alerts", "dead_letters")}  # every flow's alerts and dead letters
+    return warehouse_totals(data_dir, queries={**shared, **QUERIES})
 
 
 def assert_same_totals(got: dict[str, Any], want: dict[str, Any], keys: tuple[str, ...] | None = None) -> None:
