@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import math
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from flows import audit_cli, cameras_cli, cli_containers, gate_cli, vgm_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
+from flows.scaling import add_hostfile_parser, add_scaling_args, scaling_from
 from operators.vcf import VcfError, correct
 
 log = logging.getLogger("quaywatch")
@@ -63,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--source", required=True, help="file:DIR (replay directory) or kafka://HOST:PORT[,HOST:PORT]")
     r.add_argument("--recovery", action="store_true", help="keep Bytewax recovery state in <data dir>/recovery")
     r.add_argument("--no-tail", action="store_true", help="with Kafka: stop at the end of the topics")
+    add_scaling_args(r)
     r.set_defaults(func=cmd_run)
 
     q = sub.add_parser("sql", help="query the warehouse (deduplicated: SETTINGS final = 1)")
@@ -123,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     cameras_cli.add_parser(sub, common)
     cli_containers.add_parser(sub, common)
     gate_cli.add_parsers(sub, common)
+    add_hostfile_parser(sub)
 
     from flows.ocr_cli import add_parser as add_ocr
 
@@ -133,7 +137,8 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     """``quaywatch run FLOW``."""
     cfg = load_config(args.config)
-    opts = RunOptions(args.source, args.warehouse, args.data_dir, args.recovery, not args.no_tail)
+    opts = RunOptions(args.source, args.warehouse, args.data_dir, args.recovery, not args.no_tail,
+                      scaling_from(args, os.environ))
     t0 = time.perf_counter()
     res = run_flow(args.flow, cfg, opts)
     print(f"{args.flow}: done in {time.perf_counter() - t0:.1f} s, wrote {_counts(res.inserted_rows)} "
