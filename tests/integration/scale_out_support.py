@@ -91,7 +91,7 @@ def dump(dsn: str, database: str = "quaywatch") -> dict[str, list[dict[str, str]
 
 def _rounded(value: Any, digits: int) -> Any:
     if isinstance(value, float):
-        return float(f"{value:.{digits}g}")
+        return round(value, digits)
     if isinstance(value, dict):
         return {k: _rounded(v, digits) for k, v in value.items()}
     if isinstance(value, list):
@@ -100,7 +100,7 @@ def _rounded(value: Any, digits: int) -> Any:
 
 
 def _cell(text: str, digits: int | None) -> Any:
-    """A value as dumped, with its floats (also inside JSON text) to ``digits`` significant digits."""
+    """A value as dumped, with its floats (also inside JSON text) rounded to ``digits`` decimals."""
     if digits is None:
         return text
     try:
@@ -120,7 +120,7 @@ def union(dumps: list[dict[str, list[dict[str, str]]]], drop: set[str],
     """Per table, the distinct rows of all processes (as the shared tables would hold them), ``drop`` columns out.
 
     Rows are compared whole: two processes writing different versions of one key would show as two rows.
-    ``digits``: compare floats to that many significant digits (see the Kafka test).
+    ``digits``: compare floats rounded to that many decimals (see the Kafka test).
     """
     out: dict[str, Counter[str]] = {}
     for d in dumps:
