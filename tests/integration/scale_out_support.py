@@ -56,7 +56,8 @@ def run_cluster(flow: str, source: str, base: Path, processes: int, extra: list[
                 env: Mapping[str, str] | None = None, timeout: float = 300.0) -> list[str]:
     """Run ``quaywatch run FLOW`` as ``processes`` Bytewax processes (each its own chDB path); their DSNs.
 
-    ``env`` is added to the children's environment (topic overrides).
+    ``env`` is added to the children's environment (topic overrides); each process's stderr (its summary
+    of what it wrote) is left in ``base/log-{processes}-{i}.txt``.
     """
     addresses = ";".join(f"127.0.0.1:{p}" for p in free_ports(processes)) if processes > 1 else ""
     procs, dsns = [], []
@@ -77,6 +78,7 @@ def run_cluster(flow: str, source: str, base: Path, processes: int, extra: list[
                 q.kill()
             raise
         assert p.returncode == 0, f"process {i} of {processes} failed:\n{err[-4000:]}"
+        (base / f"log-{processes}-{i}.txt").write_text(err)
     return dsns
 
 

@@ -109,3 +109,23 @@ def test_meters_from_kafka_two_processes_write_what_one_writes(kafka_broker: str
     readings = sum(1 for s, _line in lines if s == "meter.readings")
     assert counts["meter_readings"] + counts.get("dead_letters", 0) == readings
     assert counts["reconciliations"] >= 2
+
+
+@pytest.mark.slow
+def test_two_processes_keep_one_recovery_partition_each_and_resume(tmp_path: Path) -> None:
+    """With ``--recovery`` process i of n keeps partition i on its own disk (a pod's volume); run again, the
+    cluster resumes from them and changes nothing."""
+    replay = tmp_path / "replay"
+    _simulate("campaign", replay)
+    dsns = run_cluster("meters", f"file:{replay}", tmp_path, 2, ["--recovery"])
+    parts = [sorted(p.name for p in (tmp_path / f"data-2-{i}/recovery/meters").iterdir()) for i in range(2)]
+    assert parts == [["part-0.sqlite3"], ["part-1.sqlite3"]]
+    drop = WALL_CLOCK_COLUMNS | ORDER_COLUMNS
+    first = union([dump(d) for d in dsns], drop)
+    wrote = [(tmp_path / f"log-2-{i}.txt").read_text() for i in range(2)]
+    assert any("meter_readings" in w for w in wrote)
+    assert run_cluster("meters", f"file:{replay}", tmp_path, 2, ["--recovery"]) == dsns
+    # resumed at the end of the replay: nothing read again, nothing written again
+    assert not any("meter_readings" in (tmp_path / f"log-2-{i}.txt").read_text() for i in range(2))
+    assert differences(first, union([dump(d) for d in dsns], drop)) == {}
+    assert sum(first["meter_readings"].values()) > 0
