@@ -35,6 +35,34 @@ def parse_kafka_url(url: str) -> list[str]:
     return brokers
 
 
+def topic_partitions(brokers: list[str], topics: list[str], client: Mapping[str, str] | None = None,
+                     timeout_s: float = 10.0) -> tuple[str, ...]:
+    """Every ``topic/partition`` of the topics, as record positions name their source (broker metadata).
+
+    When a flow runs on several workers, each reads some partitions of every topic: the reorder step must
+    wait for each partition, not only for each topic, or a partition read by a worker that starts late is
+    overtaken (see :mod:`operators.event_order`). Topics the broker does not know yet are returned as
+    themselves, and all of them when the broker cannot be reached.
+    """
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": ",".join(brokers),
+                         **{k: v for k, v in (client or {}).items() if not k.startswith("fetch.")}})
+    try:
+        meta = admin.list_topics(timeout=timeout_s)
+    except KafkaException:  # broker not reachable yet: wait for the topics, as without this
+        return tuple(topics)
+    out: list[str] = []
+    for topic in topics:
+        parts = meta.topics.get(topic)
+        if parts is None or parts.error is not None or not parts.partitions:
+            out.append(topic)
+        else:
+            out.extend(f"{topic}/{p}" for p in sorted(parts.partitions))
+    return tuple(out)
+
+
 def kafka_raw_events(step_id: str, flow: Dataflow, brokers: list[str], topics: Mapping[str, str],
                      flow_name: str, client: Mapping[str, str] | None = None,
                      tail: bool = True) -> tuple[Stream[RawEvent], Stream[DeadLetter]]:

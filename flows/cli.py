@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import math
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from flows import audit_cli, cameras_cli, cli_containers, gate_cli, vgm_cli
 from flows.cli_report import add_report_commands
 from flows.config import ConfigError, load_config
 from flows.run import FLOWS, RunOptions, open_warehouse, run_flow
+from flows.scaling import add_hostfile_parser, add_scaling_args, scaling_from
 from operators.vcf import VcfError, correct
 
 log = logging.getLogger("quaywatch")
@@ -67,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-tail", action="store_true", help="with Kafka: stop at the end of the topics")
     r.add_argument("--publish-dir", type=Path, help="replay runs: write the published containers.exit_status "
                    "stream to DIR/containers.exit_status.jsonl (the gate's replay input)")
+    add_scaling_args(r)
     r.set_defaults(func=cmd_run)
 
     q = sub.add_parser("sql", help="query the warehouse (deduplicated: SETTINGS final = 1)")
@@ -127,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     cameras_cli.add_parser(sub, common)
     cli_containers.add_parser(sub, common)
     gate_cli.add_parsers(sub, common)
+    add_hostfile_parser(sub)
 
     from flows.ocr_cli import add_parser as add_ocr
 
@@ -137,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     """``quaywatch run FLOW``."""
     cfg = load_config(args.config)
-    opts = RunOptions(args.source, args.warehouse, args.data_dir, args.recovery, not args.no_tail)
+    opts = RunOptions(args.source, args.warehouse, args.data_dir, args.recovery, not args.no_tail,
+                      scaling_from(args, os.environ))
     if args.publish_dir is not None:
         opts = replace(opts, publish_dir=args.publish_dir, publish_names=("containers.exit_status",))
     t0 = time.perf_counter()

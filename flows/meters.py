@@ -38,6 +38,7 @@ from operators.meter_operations import MeterOutput, MeterParams, MeterTracker
 from operators.reconciliation import (
     DriftPoint,
     DriftTracker,
+    MeterDetached,
     ReconcileOutput,
     ReconcileParams,
     TankDetached,
@@ -51,7 +52,7 @@ from operators.tolerances import ToleranceTable
 
 FLOW = "meters"
 STREAMS: tuple[str, ...] = METER_STREAMS
-Item = Rows | DeadLetter | Alert | TankPoint | TankDetached | DriftPoint | dict[str, Any]
+Item = Rows | DeadLetter | Alert | TankPoint | TankDetached | MeterDetached | DriftPoint | dict[str, Any]
 
 
 def meter_params(cfg: Config) -> dict[str, MeterParams]:
@@ -106,6 +107,7 @@ def _emit(out: MeterOutput | TankOutput | ReconcileOutput | list[Alert]) -> list
         if out.operations:
             items.append(Rows.from_dicts("meter_operations", out.operations))
             items.extend(rec for rec in out.operations if rec["transfer_id"])  # → reconciliation
+        items.extend(out.detached)  # → reconciliation
         items.extend(out.dead_letters)
     elif isinstance(out, TankOutput):
         items.extend(out.rows)
@@ -147,7 +149,7 @@ class _TrackerLogic(StatefulLogic[tuple[str, Any], Item, Tracker]):
 
 def _transfer_key(x: Item) -> tuple[str, Any] | None:
     """Route a tracker output to its transfer's reconciliation (operation records and tank points)."""
-    if isinstance(x, TankPoint | TankDetached):
+    if isinstance(x, TankPoint | TankDetached | MeterDetached):
         return _tag(f"transfer:{x.transfer_id}", x)
     if isinstance(x, dict):
         return _tag(f"transfer:{x['transfer_id']}", x)

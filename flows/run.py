@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
-from bytewax.recovery import RecoveryConfig, init_db_dir
-from bytewax.testing import run_main
 
-from connectors.kafka_io import kafka_publisher, kafka_raw_events, parse_kafka_url
+from connectors.kafka_io import kafka_publisher, kafka_raw_events, parse_kafka_url, topic_partitions
 from connectors.ordering import event_time_ordered
 from connectors.publish_files import file_publisher, sort_published
 from connectors.replay import ReplayDirSource
@@ -30,6 +28,7 @@ from flows import cameras, containers, gate, meters, vgm
 from flows.audit import audit_config
 from flows.config import Config
 from flows.io import FlowIO, FlowModule
+from flows.scaling import Scaling, execute, recovery_config
 from operators.audit_chain import AuditChain
 from operators.events import DeadLetter, RawEvent
 
@@ -48,6 +47,7 @@ class RunOptions:
     data_dir: Path = Path(".quaywatch")
     recovery: bool = False
     tail: bool = True
+    scaling: Scaling = field(default_factory=Scaling)
     #: replay runs: write these published streams to ``publish_dir/<name>.jsonl`` (e.g. ``containers.exit_status``)
     publish_dir: Path | None = None
     publish_names: tuple[str, ...] = ()
@@ -97,8 +97,12 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
         def inputs(flow: Dataflow) -> tuple[Stream[RawEvent], Stream[DeadLetter] | None]:
             events, errors = kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, cfg.kafka.client,
                                               opts.tail)
-            # partitions and topics arrive at their own pace: restore event-time order, as a replay has it
-            return event_time_ordered("event_time_order", events, tuple(topics)), errors
+            # partitions and topics arrive at their own pace: restore event-time order, as a replay has it;
+            # on several workers each reads only some partitions of a topic, so every partition is waited for
+            # (one worker reads them all: waiting for each topic is enough, and empty partitions hold nothing)
+            several = opts.scaling.processes * opts.scaling.workers > 1
+            expected = topic_partitions(brokers, list(topics), cfg.kafka.client) if several else tuple(topics)
+            return event_time_ordered("event_time_order", events, expected), errors
 
         publish = kafka_publisher(brokers, cfg.kafka.topic, cfg.kafka.client)
         return spec.build_flow(cfg, FlowIO(inputs, sink, publish, audit_chains or {}))
@@ -111,19 +115,14 @@ def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
     The flow continues its audit chain (named after the flow) as the warehouse holds it.
     """
     dsn, client = open_warehouse(cfg, opts.warehouse, opts.data_dir)
-    audit_config(client, cfg.warehouse.database, cfg)
+    if opts.scaling.leader:  # one configuration entry per cluster, not one per process
+        audit_config(client, cfg.warehouse.database, cfg)
     wh = cfg.warehouse
     sink = WarehouseSink(dsn, wh.database, wh.batch_rows, wh.flush_seconds,
                          RetryPolicy(wh.retry_attempts, wh.retry_backoff_s, wh.retry_backoff_max_s))
     flow = build(flow_name, cfg, opts, sink, {flow_name: load_chain(client, cfg.warehouse.database, flow_name)})
-    recovery = None
-    if opts.recovery:
-        rec_dir = opts.data_dir / "recovery" / flow_name
-        if not rec_dir.exists():
-            rec_dir.mkdir(parents=True)
-            init_db_dir(rec_dir, 1)
-        recovery = RecoveryConfig(rec_dir)
-    run_main(flow, epoch_interval=timedelta(seconds=1), recovery_config=recovery)
+    recovery = recovery_config(opts.data_dir / "recovery" / flow_name, opts.scaling) if opts.recovery else None
+    execute(flow, opts.scaling, timedelta(seconds=1), recovery)
     if opts.publish_dir is not None:
         sort_published(opts.publish_dir, opts.publish_names)
     inserted: dict[str, int] = {}

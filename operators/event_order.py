@@ -56,7 +56,7 @@ class EventTimeOrder:
     Attributes:
         idle_s: A source silent this long (arrival time) no longer holds the watermark.
         max_buffer: Most events held; beyond it the oldest are released.
-        pending: Topics expected but not heard from yet.
+        pending: Topics (or ``topic/partition`` sources) expected but not heard from yet.
         pending_s: How long (arrival time, from the first event) expected topics are waited for.
     """
 
@@ -85,7 +85,8 @@ class EventTimeOrder:
                 out.append(raw)
                 continue
             src = source_of(raw.position)
-            if self.pending:
+            if self.pending:  # expected topics, or topic/partition sources
+                self.pending.discard(src)
                 self.pending.discard(src.rsplit("/", 1)[0])
             self.last_seen[src] = now
             if key > self.latest.get(src, ""):

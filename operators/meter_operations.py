@@ -37,9 +37,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from operators.alerts import Alert
-from operators.events import DeadLetter, iso_ms, ts_from_ms
+from operators.events import DeadLetter, iso_ms, ms_from_ts, ts_from_ms
 from operators.meter_events import LabDensity, MeterChunk, Tick, Transfer
 from operators.meter_health import SIGNALS, HealthParams, MeterHealth, day_of
+from operators.reconciliation import MeterDetached
 from operators.rows import Rows
 from operators.vcf import AIR_BUOYANCY_KGM3, BatchCorrection, VcfError, correct_batch
 
@@ -103,6 +104,8 @@ class MeterOutput:
     operations: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    #: transfers whose close reached this meter (for their reconciliation)
+    detached: list[MeterDetached] = field(default_factory=list)
 
 
 class MeterTracker:
@@ -155,10 +158,10 @@ class MeterTracker:
         if t.event == "close":
             if self.transfer is not None and self.transfer.transfer_id == t.transfer_id:
                 self.transfer = None
-        else:
-            self.transfer = t
-            if self.active or self.op.first_move_ms is not None:
-                self.op.transfer = t
+            return MeterOutput(detached=[MeterDetached(self.p.meter_id, t.transfer_id, ms_from_ts(t.ts))])
+        self.transfer = t
+        if self.active or self.op.first_move_ms is not None:
+            self.op.transfer = t
         return MeterOutput()
 
     def on_lab_density(self, lab: LabDensity) -> MeterOutput:

@@ -68,6 +68,15 @@ class TankDetached:
 
 
 @dataclass(frozen=True, slots=True)
+class MeterDetached:
+    """The transfer's close reached a meter: beyond its running operation's records, nothing more of it comes."""
+
+    meter_id: str
+    transfer_id: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class DriftPoint:
     """One transfer's meter-vs-tank difference, for the meter drift check of each of its meters."""
 
@@ -142,10 +151,13 @@ class TransferReconciler:
         self.finished = False
         self.window_alerts = 0
         self.detached: set[str] = set()
+        #: latest event time each source reported (``meter:ID`` operation records, ``tank:ID`` points)
+        self.progress: dict[str, int] = {}
+        self.meters_detached: set[str] = set()
 
     # ------------------------------------------------------------------ inputs
-    def on_item(self, item: Transfer | TankPoint | TankDetached | dict[str, Any]) -> ReconcileOutput:
-        """Take a transfer document, a tank point, a tank's detachment or a meter-operation record."""
+    def on_item(self, item: Transfer | TankPoint | TankDetached | MeterDetached | dict[str, Any]) -> ReconcileOutput:
+        """Take a transfer document, a tank point, a tank's or meter's detachment or a meter-operation record."""
         if isinstance(item, Transfer):
             self.doc = item
             t = int(item.ts.timestamp() * 1000)
@@ -157,14 +169,22 @@ class TransferReconciler:
         elif isinstance(item, TankDetached):
             self.detached.add(item.tank_id)
             t = item.ts_ms
+            self._reported(f"tank:{item.tank_id}", t)
+        elif isinstance(item, MeterDetached):
+            self.meters_detached.add(item.meter_id)
+            t = item.ts_ms
+            self._reported(f"meter:{item.meter_id}", t)
         elif isinstance(item, TankPoint):
             s = self.tanks.setdefault(item.tank_id, _Series())
             s.add(item.ts_ms, item.gsv_15c_m3, item.mass_air_kg)
             s.per_mm = item.m3_per_mm
             t = item.ts_ms
+            self._reported(f"tank:{item.tank_id}", t)
         else:
             op_id = str(item["operation_id"])
             t = int(item["revision"])
+            if item.get("meter_id"):
+                self._reported(f"meter:{item['meter_id']}", t)
             prev = self.ops.get(op_id)
             if prev is None or int(prev["revision"]) <= t:
                 self.ops[op_id] = item
@@ -182,6 +202,25 @@ class TransferReconciler:
             out.rows.append(self._row("open", self.watermark))
         return out
 
+    def _reported(self, source: str, t: int) -> None:
+        self.progress[source] = max(self.progress.get(source, t), t)
+
+    def low_watermark(self) -> int:
+        """Event time every source of the transfer has reported up to (the slowest of them).
+
+        Meter records and tank points come from different workers when a flow runs on several (each meter and
+        tank is a key of its own), so one source can be far ahead of another: a window is judged once all of
+        the document's meters and (attached) tanks are past it, never on the fastest source's time alone. A
+        document listing no meter or tank falls back to the latest event time seen.
+        """
+        if self.doc is None:
+            return self.watermark
+        sources = [f"meter:{m}" for m in self.doc.meter_ids]
+        sources += [f"tank:{t}" for t in self.doc.tank_ids if t not in self.detached]
+        if not sources:
+            return self.watermark
+        return min(self.progress.get(src, -1) for src in sources)
+
     # ------------------------------------------------------------------ evaluation
     def _advance(self, final: bool = False) -> ReconcileOutput:
         out = ReconcileOutput()
@@ -190,13 +229,14 @@ class TransferReconciler:
         grace = int(self.p.grace_s * 1000)
         step = int(self.p.window_s * 1000)
         end = self.close_ms if self.close_ms is not None else None
-        while (self.watermark >= self.next_boundary + grace or final) and (end is None or self.next_boundary <= end):
+        low = self.low_watermark()
+        while (low >= self.next_boundary + grace or final) and (end is None or self.next_boundary <= end):
             if final and self.next_boundary > self.watermark:
                 break
             # meter records and tank points travel different paths and may arrive out of step: a window
             # whose data is incomplete waits (up to ten grace periods, then it is skipped as unjudgeable)
             done = self._window(self.next_boundary - step, self.next_boundary, out)
-            if not done and not final and self.watermark < self.next_boundary + 10 * grace:
+            if not done and not final and low < self.next_boundary + 10 * grace:
                 break
             self.next_boundary += step
         if end is not None and (final or self._close_ready(end, grace)):
@@ -209,18 +249,21 @@ class TransferReconciler:
     def _close_ready(self, end: int, grace: int) -> bool:
         """Whether the close can be judged.
 
-        Every tank has left the transfer and none of its operations is still running, or the transfer's
-        event time is a grace period past the close.
+        Every tank and meter has left the transfer and none of its operations is still running, or every
+        source still attached is a grace period past the close (:meth:`low_watermark`).
         """
-        tanks_done = all(k in self.detached for k in (self.doc.tank_ids if self.doc is not None else ()))
+        doc = self.doc
+        tanks_done = all(k in self.detached for k in (doc.tank_ids if doc is not None else ()))
+        # a meter that has not seen the close may still have records on their way (another worker)
+        meters_done = all(m in self.meters_detached for m in (doc.meter_ids if doc is not None else ()))
         running = any(o["status"] == "open" for o in self.ops.values())
-        past = self.watermark >= end + grace
-        return (tanks_done or past) and (not running or past)
+        past = self.low_watermark() >= end + grace
+        return (tanks_done and meters_done and not running) or past
 
     def meter_gsv_at(self, t: int) -> float | None:
         """Σ GSV at 15 °C the transfer's meters delivered up to ``t`` (``None`` if not yet known)."""
         total = 0.0
-        for op_id, s in self.op_series.items():
+        for op_id, s in sorted(self.op_series.items()):  # sums in key order: same float on any worker count
             v = s.at(t)
             if v is None:
                 if self.ops[op_id]["status"] == "open":
@@ -246,7 +289,7 @@ class TransferReconciler:
         return total
 
     def _tank_uncertainty(self) -> float:
-        return sum(2.0 * self.p.gauge_uncertainty_mm * s.per_mm for s in self.tanks.values())
+        return sum(2.0 * self.p.gauge_uncertainty_mm * s.per_mm for _k, s in sorted(self.tanks.items()))
 
     def _window(self, a: int, b: int, out: ReconcileOutput) -> bool:
         """Judge one window; ``False`` when its data is not all in yet."""
@@ -283,7 +326,7 @@ class TransferReconciler:
             return None
         end = self._delivery_end()
         dv = dm = 0.0
-        for s in self.tanks.values():
+        for _k, s in sorted(self.tanks.items()):
             if end is None or end >= s.t[-1]:
                 v1, m1 = s.v[-1], s.m[-1]
             else:
@@ -368,7 +411,7 @@ class TransferReconciler:
     def _row(self, status: str, t_ms: int) -> dict[str, Any]:
         assert self.doc is not None
         d = self.doc
-        ops = [o for o in self.ops.values() if o["status"] in ("open", "closed")]
+        ops = [o for _k, o in sorted(self.ops.items()) if o["status"] in ("open", "closed")]
         gsv = sum(float(o["gsv_15c_m3"]) for o in ops)
         m_air = sum(float(o["mass_air_kg"]) for o in ops)
         m_vac = sum(float(o["mass_vacuum_kg"]) for o in ops)
