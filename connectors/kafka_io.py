@@ -8,6 +8,7 @@ messages by logical name (``dead_letters``, ``alerts`` ...) through :func:`kafka
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import bytewax.operators as op
@@ -19,6 +20,24 @@ from operators.events import DeadLetter, RawEvent
 
 # Settings that work with every broker we test against (see DESIGN.md: tansu needs short fetch waits).
 DEFAULT_CLIENT = {"fetch.wait.max.ms": "10"}
+
+
+def client_settings(client: Mapping[str, str], sasl_password_file: str = "") -> dict[str, str]:
+    """The librdkafka settings of every consumer and producer: the configured ones and the SASL password file's.
+
+    TLS and SASL settings (``security.protocol``, ``ssl.*``, ``sasl.*``) pass through unchanged.
+
+    Raises:
+        ValueError: When the password file cannot be read (named; its content never is).
+    """
+    settings = dict(client)
+    if sasl_password_file:
+        try:
+            lines = Path(sasl_password_file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read the Kafka SASL password file {sasl_password_file}: {exc.strerror}") from None
+        settings["sasl.password"] = lines[0] if lines else ""
+    return settings
 
 
 def parse_kafka_url(url: str) -> list[str]:

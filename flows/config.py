@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.warehouse.retention import RetentionPolicy, retention_policy
+from operators.input_limits import InputLimits
 from operators.vgm_policy import VgmPolicy, vgm_policy
 
 ENV_PREFIX = "QUAYWATCH__"
@@ -43,6 +44,12 @@ class WarehouseConfig:
         retry_attempts: Tries of one insert before the flow stops with an error (1 = no retry).
         retry_backoff_s: Wait after the first failed try; doubled after each further one.
         retry_backoff_max_s: Longest wait between two tries.
+        password_file: File holding the server's password (kept out of the DSN and of the configuration).
+        secure: Use TLS (implied by an ``https://`` DSN).
+        verify: Verify the server's certificate.
+        ca_cert: CA bundle (PEM) the server's certificate is verified against.
+        client_cert: Client certificate (PEM) for mutual TLS.
+        client_cert_key: Its private key (PEM), when not inside ``client_cert``.
     """
 
     dsn: str = ""
@@ -52,15 +59,27 @@ class WarehouseConfig:
     retry_attempts: int = 8
     retry_backoff_s: float = 0.5
     retry_backoff_max_s: float = 30.0
+    password_file: str = ""
+    secure: bool = False
+    verify: bool = True
+    ca_cert: str = ""
+    client_cert: str = ""
+    client_cert_key: str = ""
 
 
 @dataclass(frozen=True)
 class KafkaConfig:
-    """Broker address, topic names and client settings."""
+    """Broker address, topic names and client settings.
+
+    ``client`` holds librdkafka settings passed through unchanged to every consumer and producer (TLS and SASL:
+    ``security.protocol``, ``ssl.ca.location``, ``sasl.mechanism``, ``sasl.username`` ...); the SASL password is
+    read from ``sasl_password_file`` so it stays out of the configuration.
+    """
 
     brokers: str = "127.0.0.1:9092"
     topics: Mapping[str, str] = field(default_factory=dict)
     client: Mapping[str, str] = field(default_factory=dict)
+    sasl_password_file: str = ""
 
     def topic(self, name: str) -> str:
         """Topic for a logical stream name (``meter.readings`` → ``quaywatch.meter.readings``)."""
@@ -313,6 +332,7 @@ class Config:
     gate_decisions: GateDecisionsConfig = GateDecisionsConfig()
     exit_balance: ExitBalanceConfig = ExitBalanceConfig()
     retention: RetentionPolicy = field(default_factory=lambda: retention_policy({}))
+    limits: InputLimits = field(default_factory=InputLimits)
 
     def meter(self, meter_id: str) -> MeterConfig | None:
         """The configured meter with this id, if any."""
@@ -401,6 +421,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
                 brokers=str(kafka.get("brokers", KafkaConfig.brokers)),
                 topics={str(k): str(v) for k, v in kafka.get("topics", {}).items()},
                 client={str(k): str(v) for k, v in kafka.get("client", {}).items()},
+                sasl_password_file=str(kafka.get("sasl_password_file", "")),
             ),
             meters=meters,
             tanks=tanks,
@@ -418,6 +439,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path, source_path: Path | Non
             gate_decisions=GateDecisionsConfig(**raw.get("gate_decisions", {})),
             exit_balance=ExitBalanceConfig(**raw.get("exit_balance", {})),
             retention=retention_policy(raw.get("retention", {})),
+            limits=InputLimits(**raw.get("limits", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         where = f" in {source_path}" if source_path else ""

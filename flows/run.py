@@ -16,12 +16,13 @@ from typing import Any
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
 
-from connectors.kafka_io import kafka_publisher, kafka_raw_events, parse_kafka_url, topic_partitions
+from connectors.input_guard import size_guarded
+from connectors.kafka_io import client_settings, kafka_publisher, kafka_raw_events, parse_kafka_url, topic_partitions
 from connectors.ordering import event_time_ordered
 from connectors.publish_files import file_publisher, sort_published
 from connectors.replay import ReplayDirSource
 from connectors.warehouse.audit import load_chain
-from connectors.warehouse.client import connect, redact, resolve_dsn
+from connectors.warehouse.client import connect, redact, resolve_dsn, server_options
 from connectors.warehouse.migrations import migrate
 from connectors.warehouse.sink import RetryPolicy, WarehouseSink
 from flows import cameras, containers, gate, meters, vgm
@@ -62,10 +63,16 @@ class RunResult:
     inserts: int
 
 
+def warehouse_options(cfg: Config) -> dict[str, Any]:
+    """Connection arguments of a ClickHouse server besides the DSN (password file, TLS) from the configuration."""
+    wh = cfg.warehouse
+    return server_options(wh.password_file, wh.secure, wh.verify, wh.ca_cert, wh.client_cert, wh.client_cert_key)
+
+
 def open_warehouse(cfg: Config, warehouse: str, data_dir: Path) -> tuple[str, Any]:
     """Resolve the DSN, connect and apply migrations; returns ``(dsn, client)``."""
     dsn = resolve_dsn(warehouse or cfg.warehouse.dsn, data_dir)
-    client = connect(dsn)
+    client = connect(dsn, warehouse_options(cfg))
     applied = migrate(client, cfg.warehouse.database)
     for mig in applied:
         log.info("applied migration %04d_%s to %s", mig.version, mig.name, redact(dsn))
@@ -88,23 +95,27 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
         replay_source = getattr(spec, "replay_source", None)
         source = replay_source(directory) if replay_source else ReplayDirSource(directory, spec.STREAMS)
         files = file_publisher(opts.publish_dir, opts.publish_names) if opts.publish_dir is not None else None
-        return spec.build_flow(cfg, FlowIO(lambda flow: (op.input("replay", flow, source), None), sink, files,
-                                           audit_chains=audit_chains or {}))
+        return spec.build_flow(cfg, FlowIO(
+            lambda flow: size_guarded("input_limits", op.input("replay", flow, source), spec.FLOW, cfg.limits),
+            sink, files, audit_chains=audit_chains or {}))
     if opts.source.startswith("kafka://"):
         brokers = parse_kafka_url(opts.source)
         topics = {cfg.kafka.topic(s): s for s in spec.STREAMS}
+        kafka_client = client_settings(cfg.kafka.client, cfg.kafka.sasl_password_file)
 
         def inputs(flow: Dataflow) -> tuple[Stream[RawEvent], Stream[DeadLetter] | None]:
-            events, errors = kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, cfg.kafka.client,
-                                              opts.tail)
+            raw, consumer_errors = kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, kafka_client,
+                                                    opts.tail)
             # partitions and topics arrive at their own pace: restore event-time order, as a replay has it;
             # on several workers each reads only some partitions of a topic, so every partition is waited for
             # (one worker reads them all: waiting for each topic is enough, and empty partitions hold nothing)
             several = opts.scaling.processes * opts.scaling.workers > 1
-            expected = topic_partitions(brokers, list(topics), cfg.kafka.client) if several else tuple(topics)
-            return event_time_ordered("event_time_order", events, expected), errors
+            expected = topic_partitions(brokers, list(topics), kafka_client) if several else tuple(topics)
+            ordered = event_time_ordered("event_time_order", raw, expected)
+            # records beyond the input limits are dead letters before any decoder parses them
+            return size_guarded("input_limits", ordered, spec.FLOW, cfg.limits, consumer_errors)
 
-        publish = kafka_publisher(brokers, cfg.kafka.topic, cfg.kafka.client)
+        publish = kafka_publisher(brokers, cfg.kafka.topic, kafka_client)
         return spec.build_flow(cfg, FlowIO(inputs, sink, publish, audit_chains or {}))
     raise ValueError(f"unsupported source {opts.source!r}: use file:DIR or kafka://HOST:PORT")
 
@@ -119,7 +130,8 @@ def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
         audit_config(client, cfg.warehouse.database, cfg)
     wh = cfg.warehouse
     sink = WarehouseSink(dsn, wh.database, wh.batch_rows, wh.flush_seconds,
-                         RetryPolicy(wh.retry_attempts, wh.retry_backoff_s, wh.retry_backoff_max_s))
+                         RetryPolicy(wh.retry_attempts, wh.retry_backoff_s, wh.retry_backoff_max_s),
+                         warehouse_options(cfg), durable=opts.recovery)
     flow = build(flow_name, cfg, opts, sink, {flow_name: load_chain(client, cfg.warehouse.database, flow_name)})
     recovery = recovery_config(opts.data_dir / "recovery" / flow_name, opts.scaling) if opts.recovery else None
     execute(flow, opts.scaling, timedelta(seconds=1), recovery)

@@ -17,7 +17,7 @@ import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from operators.event_order import ts_sort_key
+from operators.event_order import event_sort_key
 from operators.events import RawEvent
 
 
@@ -47,12 +47,14 @@ class RedeliveryFilter:
         """The records of ``released`` (in event-time order) not delivered before."""
         out: list[RawEvent] = []
         for raw in released:
-            ts = ts_sort_key(raw.payload)
+            ts = event_sort_key(raw)  # a camera frame's time is in its headers
             if not ts:  # undated: the decoder judges it (and dead-letters it with its position)
                 out.append(raw)
                 continue
-            data = raw.payload if isinstance(raw.payload, bytes) else raw.payload.encode()
-            key = (raw.stream, hashlib.blake2b(data, digest_size=12).digest())
+            h = hashlib.blake2b(raw.payload if isinstance(raw.payload, bytes) else raw.payload.encode(), digest_size=12)
+            for name, value in raw.headers:  # a frame's metadata travels beside its bytes
+                h.update(b"\x00" + name.encode() + b"\x00" + value)
+            key = (raw.stream, h.digest())
             if key in self.seen:
                 self.dropped += 1
                 continue

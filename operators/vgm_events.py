@@ -147,7 +147,7 @@ def decode_weighing(raw: RawEvent, policy: VgmPolicy) -> Weighing:
     status: dict[str, str] = {}
     for k, v in status_raw.items():
         c = _container(k, "load_status")
-        if c not in containers or v not in LOAD_STATUSES:
+        if c not in containers or not isinstance(v, str) or v not in LOAD_STATUSES:
             raise EventError(f"load_status: {k!r}: {v!r} is not a status of a listed container")
         status[c] = str(v)
     reading = _num(obj, "reading_kg")
@@ -168,7 +168,7 @@ def decode_declaration(raw: RawEvent) -> Declaration:
     if method not in (1, 2) or isinstance(method, bool):
         raise EventError(f"method: expected 1 or 2, got {method!r}")
     load_status = obj.get("load_status", "full")
-    if load_status not in LOAD_STATUSES:
+    if not isinstance(load_status, str) or load_status not in LOAD_STATUSES:  # a list/dict is unhashable
         raise EventError(f"load_status: expected one of {sorted(LOAD_STATUSES)}, got {load_status!r}")
     cargo = obj.get("cargo_kind", "")
     if not isinstance(cargo, str):

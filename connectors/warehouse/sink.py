@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -240,13 +240,19 @@ def _batch_token(table: str, arrow: pa.Table) -> str:
 
 
 class _WarehousePartition(StatelessSinkPartition[Rows]):
-    def __init__(self, writer: WarehouseWriter) -> None:
+    def __init__(self, writer: WarehouseWriter, durable: bool = False) -> None:
         self.writer = writer
+        self.durable = durable
 
     def write_batch(self, items: list[Rows]) -> None:
         for rows in items:
             self.writer.add(rows)
-        self.writer.flush_due()
+        if self.durable:
+            # with recovery, Bytewax commits an epoch's snapshot once its items were handed to the sink: rows still
+            # buffered then would be lost by a crash (the resumed run starts after them)
+            self.writer.flush_all()
+        else:
+            self.writer.flush_due()
 
     def close(self) -> None:
         self.writer.flush_all()
@@ -261,11 +267,18 @@ class WarehouseSink(DynamicSink[Rows]):
         batch_rows: Rows per insert under load.
         flush_seconds: Longest time a row waits in the buffer while items keep arriving.
         retry: Retries of a failing insert.
+        options: Further connection arguments of a ClickHouse server (password from a file, TLS).
+        durable: Write every batch Bytewax hands over before returning (runs with recovery: an epoch's snapshot
+            must not be committed while its rows are only in memory); otherwise rows wait up to
+            ``flush_seconds`` to be written in larger inserts.
     """
 
     def __init__(self, dsn: str, database: str, batch_rows: int = 50_000, flush_seconds: float = 1.0,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None, options: Mapping[str, Any] | None = None,
+                 durable: bool = False) -> None:
         self.dsn = dsn
+        self.options = dict(options or {})
+        self.durable = durable
         self.database = database
         self.batch_rows = batch_rows
         self.flush_seconds = flush_seconds
@@ -274,8 +287,8 @@ class WarehouseSink(DynamicSink[Rows]):
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _WarehousePartition:
         """Build the sink partition of one worker."""
-        writer = WarehouseWriter(connect(self.dsn), self.database, self.batch_rows, self.flush_seconds,
+        writer = WarehouseWriter(connect(self.dsn, self.options), self.database, self.batch_rows, self.flush_seconds,
                                  retry=self.retry)
         self.writers.append(writer)
-        return _WarehousePartition(writer)
+        return _WarehousePartition(writer, self.durable)
 
