@@ -1,6 +1,6 @@
 """Load and soak: sustained ingest through a real Kafka broker → ``quaywatch run FLOW`` → chDB, per flow.
 
-Usage: python bench/soak.py [--flows meters,vgm,containers] [--minutes 10] [--rate N] [--work DIR]
+Usage: python bench/soak.py [--flows meters,vgm,containers,gate] [--minutes 10] [--rate N] [--work DIR]
 
 For each flow, over one simulated replay directory (the flow's own simulator, sized for the run):
   replay     ``quaywatch run FLOW --source file:DIR`` over the first ``--calibrate`` events (the baseline)
@@ -93,6 +93,13 @@ def _gen_containers(out: Path, n: int) -> None:
     simulate_containers(out, START, seed=1, containers=max(200, n // 6), step_s=35.0)
 
 
+def _gen_gate(out: Path, n: int) -> None:
+    from connectors.simulate.gate_shift import ShiftScenario, simulate_shift
+
+    # about 6 records (camera reads and notices) per passage; 4 lanes, a truck every 2 min per lane: 120 an hour
+    simulate_shift(out, ShiftScenario(hours=max(8.0, n / 6 / 120), lanes=4, headway_min=2.0, seed=1))
+
+
 SPECS = {
     "meters": FlowSpec("meters", ("meter.readings", "tank.readings", "transfers", "lab.density"), _gen_meters,
                        "meter.readings", lambda ts, wall: {"meter_id": "SOAK-PROBE", "ts": ts, "probe_wall": wall},
@@ -101,6 +108,9 @@ SPECS = {
                     lambda ts, wall: {"ts": ts, "probe_wall": wall}),
     "containers": FlowSpec("containers", ("port.vessels", "port.manifests", "port.containers", "port.customs"),
                            _gen_containers, "port.containers", lambda ts, wall: {"ts": ts, "probe_wall": wall}),
+    # camera read records (the records OCR writes, as the shift simulator sends them) and pre-gate notices
+    "gate": FlowSpec("gate", ("gate.reads", "gate.pregate"), _gen_gate, "gate.reads",
+                     lambda ts, wall: {"ts": ts, "probe_wall": wall}, {"gate.reads": "gate_reads"}),
 }
 
 
