@@ -152,6 +152,7 @@ class ChecksConfig:
     tank_gauge_uncertainty_mm: float = 3.0
     drift_operations: int = 3
     drift_threshold_pct: float = 0.15
+    drift_lateness_s: float = 3600.0
     heel_m3: float = 5.0
     opening_max_age_s: float = 3600.0
 

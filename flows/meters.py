@@ -254,7 +254,7 @@ def build_flow(cfg: Config, io: FlowIO) -> Dataflow:
     drift_items = op.key_rm("drift_out", op.stateful(
         "meter_drift", drift_in,
         lambda resume: _TrackerLogic(resume, lambda key: DriftTracker(
-            key, c.drift_operations, c.drift_threshold_pct, FLOW))))
+            key, c.drift_operations, c.drift_threshold_pct, FLOW, c.drift_lateness_s))))
     items = op.merge("items", state_items, rec_items, drift_items)
 
     state_rows = op.filter_map("state_rows", items, lambda x: x if isinstance(x, Rows) else None)

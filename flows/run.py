@@ -16,7 +16,7 @@ from typing import Any
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
 
-from connectors.input_guard import size_guarded
+from connectors.input_guard import oversize_dead_letters, size_guarded, size_stubbed
 from connectors.kafka_io import client_settings, kafka_publisher, kafka_raw_events, parse_kafka_url, topic_partitions
 from connectors.ordering import event_time_ordered
 from connectors.publish_files import file_publisher, sort_published
@@ -106,14 +106,20 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
         def inputs(flow: Dataflow) -> tuple[Stream[RawEvent], Stream[DeadLetter] | None]:
             raw, consumer_errors = kafka_raw_events("kafka_in", flow, brokers, topics, spec.FLOW, kafka_client,
                                                     opts.tail)
+            # records beyond the input limits are replaced by a small stand-in (their start, the reason) before
+            # anything else reads them: the reorder buffer never holds them, the redelivery filter hashes the
+            # stand-in (an oversize record delivered twice is one dead letter), and the stand-ins leave as dead
+            # letters before any decoder. (It ran after the buffer while meter operations summed each batch of
+            # readings at once: before it, its batches failed the fault tier on last-bit differences of the
+            # operation totals; readings are now added one at a time, whatever the batches.)
+            stubbed = size_stubbed("input_limits", raw, cfg.limits)
             # partitions and topics arrive at their own pace: restore event-time order, as a replay has it;
             # on several workers each reads only some partitions of a topic, so every partition is waited for
             # (one worker reads them all: waiting for each topic is enough, and empty partitions hold nothing)
             several = opts.scaling.processes * opts.scaling.workers > 1
             expected = topic_partitions(brokers, list(topics), kafka_client) if several else tuple(topics)
-            ordered = event_time_ordered("event_time_order", raw, expected)
-            # records beyond the input limits are dead letters before any decoder parses them
-            return size_guarded("input_limits", ordered, spec.FLOW, cfg.limits, consumer_errors)
+            ordered = event_time_ordered("event_time_order", stubbed, expected)
+            return oversize_dead_letters("oversize", ordered, spec.FLOW, consumer_errors)
 
         publish = kafka_publisher(brokers, cfg.kafka.topic, kafka_client)
         return spec.build_flow(cfg, FlowIO(inputs, sink, publish, audit_chains or {}))

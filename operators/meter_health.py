@@ -94,20 +94,24 @@ class MeterHealth:
         self.last_ts_ms: int | None = None
         self.last_good_ms: int | None = None
         self.last_good_index: float | None = None
+        self.last_op_id = ""  # operation label of the latest reading
         self.calibration_state = ""
         self._run_starts: dict[str, NDArray[np.int64]] = {}
 
     # ------------------------------------------------------------------ inputs
     def on_tick(self, now_ms: int, operation_id: str) -> list[Alert]:
         """The site's event time advanced to ``now_ms`` (other streams); detects a silent meter."""
-        if self.last_ts_ms is None or now_ms - self.last_ts_ms <= self.p.gap_s * 1000:
+        gap_ms = int(self.p.gap_s * 1000)
+        if self.last_ts_ms is None or now_ms - self.last_ts_ms <= gap_ms:
             return []
         if "gap" in self.episodes:
             return []  # already raised; updated when the readings resume
+        # as of the moment the silence passed the limit, in the operation of the last reading: the same alert
+        # whenever the site's time happens to be seen (ticks come once per input batch)
         ep = self.episodes["gap"] = _Episode("gap", self.last_ts_ms, self.last_good_ms, self.last_good_index,
-                                             operation_id)
-        ep.detail["silent_s"] = (now_ms - self.last_ts_ms) / 1000.0
-        return [self._alert(ep, now_ms)]
+                                             getattr(self, "last_op_id", operation_id))
+        ep.detail["silent_s"] = self.p.gap_s
+        return [self._alert(ep, self.last_ts_ms + gap_ms)]
 
     def on_readings(self, ts: NDArray[np.int64], signals: dict[str, NDArray[np.float64]], status: list[str],
                     bad_delta: NDArray[np.bool_], op_ids: list[str]) -> list[Alert]:
@@ -149,8 +153,9 @@ class MeterHealth:
             g = int(last_good_before[i])
             if g >= 0:
                 self.last_good_ms, self.last_good_index = int(ts[g]), float(totals[g])
-            if gaps[i]:
-                alerts.extend(self._gap_ended(int(prev_ts[i]), t, op_ids[i]))
+            if gaps[i]:  # a gap belongs to the operation of the reading before it (as when a tick saw it)
+                before = op_ids[i - 1] if i > 0 else getattr(self, "last_op_id", op_ids[i])
+                alerts.extend(self._gap_ended(int(prev_ts[i]), t, before))
             if not ok[i]:
                 a = self._continue(str(status_arr[i]), t, op_ids[i], {"status": str(status_arr[i])})
                 if a is not None:
@@ -173,6 +178,7 @@ class MeterHealth:
             j = int(good_idx[-1])
             self.last_good_ms, self.last_good_index = int(ts[j]), float(signals["gov_total_m3"][j])
         self.last_ts_ms = int(ts[-1])
+        self.last_op_id = op_ids[-1]
         return alerts
 
     def on_day(self, day: date, at_ms: int) -> list[Alert]:

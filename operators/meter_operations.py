@@ -28,7 +28,9 @@ on the record (``*_previous_*`` columns) next to the new ones.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -248,11 +250,11 @@ class MeterTracker:
         # the interval's volume comes from flow integration instead, and the reading is flagged.
         bad = (delta < 0) | (delta > np.maximum(p.max_reset_jump_m3, 3.0 * flow_int + 1.0))
         delta_source = np.where(bad, "flow_integration", "totalizer")
+        bad_flags = [""] * n  # per reading: its flag goes to the operation the reading belongs to
         if bad.any():
             delta = np.where(bad, flow_int, delta)
-            for i in np.flatnonzero(bad):
-                flag = "totalizer_reset" if total[i] < prev_total[i] else "totalizer_jump"
-                self.op.flags.add(flag)
+            for i in np.flatnonzero(bad).tolist():
+                bad_flags[i] = "totalizer_reset" if total[i] < prev_total[i] else "totalizer_jump"
 
         # density basis per row: observed at line conditions, else officer/default value at 15 °C
         observed = ~np.isnan(chunk.density_kgm3)
@@ -288,23 +290,20 @@ class MeterTracker:
         contrib[:, _FLOW_INT] = flow_int
         contrib[:, _COUNT] = 1.0
         contrib[:, _GOV_NO_DENSITY] = np.where(ok, 0.0, delta)
-        for err in set(e for e in corr.error if e):
-            self.op.flags.add(f"correction: {err}")
-        self.op.editions.add(corr.edition)
-        self.op.density_sources.update(s for s in set(src.tolist()) if s)
-
         subst = ~observed & ok
-        if subst.any():
-            self._bin_substituted(subst, chunk, delta, gsv_d, mass_d, rho_in)
-        op_ids = self._detect(ts, total, flow, delta, contrib, out)
+        attribute = self._attribution(bad_flags, corr, src.tolist(), subst, chunk, delta, gsv_d, mass_d, rho_in)
+        op_ids = self._detect(ts, total, flow, delta, contrib, out, attribute)
         signals = {"gov_total_m3": total, "flow_m3h": flow, "temp_c": chunk.temp_c,
                    "pressure_kpa": chunk.pressure_kpa, "density_kgm3": chunk.density_kgm3}
         assert tuple(signals) == SIGNALS
         out.alerts.extend(self.health.on_readings(ts, signals, chunk.status, bad, op_ids))
-        day = day_of(int(ts[-1]))
-        if day != self.last_day:
-            self.last_day = day
-            out.alerts.extend(self.health.on_day(day, int(ts[-1])))
+        # the calibration state is judged at the first reading of each new day, whatever the chunk boundaries
+        first_of_day = np.flatnonzero(np.diff(ts // 86_400_000, prepend=-1)).tolist()
+        for i in first_of_day:
+            day = day_of(int(ts[i]))
+            if day != self.last_day:
+                self.last_day = day
+                out.alerts.extend(self.health.on_day(day, int(ts[i])))
 
         self.last_ts_ms = int(ts[-1])
         self.last_total = float(total[-1])
@@ -332,30 +331,45 @@ class MeterTracker:
         })
         return out
 
-    def _bin_substituted(self, subst: NDArray[np.bool_], chunk: MeterChunk, delta: NDArray[np.float64],
-                         gsv_d: NDArray[np.float64], mass_d: NDArray[np.float64],
-                         rho_in: NDArray[np.float64]) -> None:
-        """Remember, per (rounded temperature, pressure), the GOV corrected with a substituted density.
+    def _attribution(self, bad_flags: list[str], corr: BatchCorrection, sources: list[str],
+                     subst: NDArray[np.bool_], chunk: MeterChunk, delta: NDArray[np.float64],
+                     gsv_d: NDArray[np.float64], mass_d: NDArray[np.float64],
+                     rho_in: NDArray[np.float64]) -> Callable[[_Op, int, int], None]:
+        """What readings ``lo:hi`` of the chunk tell their operation besides their sums.
 
-        The readings are folded into the current accumulator; a chunk spanning an operation boundary
-        attributes its few boundary readings to the operation in progress at the chunk's start.
+        Flags (totalizer reset/jump, correction errors), density sources, the correction edition, and the GOV
+        corrected with a substituted density per (rounded temperature, pressure) bin: given to the operation each
+        reading belongs to (:meth:`_detect` calls it per run of readings), so a chunk spanning an operation
+        boundary gives each operation its own readings' — the same however the readings were chunked.
         """
-        o = self.op
         idx = np.flatnonzero(subst)
-        t_bin = np.round(chunk.temp_c[idx] / 0.05) * 0.05 if self.p.round_inputs else chunk.temp_c[idx]
-        p_bin = np.round(chunk.pressure_kpa[idx] / 5.0) * 5.0 if self.p.round_inputs else chunk.pressure_kpa[idx]
-        pairs = np.stack([np.round(t_bin, 2), np.round(p_bin, 1)], axis=1)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        keys = [(float(tb), float(pb)) for tb, pb in uniq.tolist()]
-        # one addition per reading, in reading order: the same bits however the readings were chunked
-        for k, v, g, m in zip(inv.ravel().tolist(), delta[idx].tolist(), gsv_d[idx].tolist(), mass_d[idx].tolist(),
-                              strict=True):
-            o.subst_bins[keys[k]] = o.subst_bins.get(keys[k], 0.0) + v
-            if not math.isnan(g):
-                o.subst_gsv += g
-            if not math.isnan(m):
-                o.subst_mass += m
-        o.subst_rho15 = float(rho_in[idx[-1]])
+        keys: list[tuple[float, float]] = []
+        if len(idx):
+            t_bin = np.round(chunk.temp_c[idx] / 0.05) * 0.05 if self.p.round_inputs else chunk.temp_c[idx]
+            p_bin = np.round(chunk.pressure_kpa[idx] / 5.0) * 5.0 if self.p.round_inputs else chunk.pressure_kpa[idx]
+            keys = [(float(tb), float(pb)) for tb, pb in zip(np.round(t_bin, 2).tolist(), np.round(p_bin, 1).tolist(),
+                                                              strict=True)]
+        idx_l = idx.tolist()
+        d_l, g_l, m_l, r_l = (delta[idx].tolist(), gsv_d[idx].tolist(), mass_d[idx].tolist(),
+                              rho_in[idx].tolist())
+        errors = [f"correction: {e}" if e else "" for e in corr.error]
+
+        def attribute(o: _Op, lo: int, hi: int) -> None:
+            if hi <= lo:
+                return
+            o.flags.update(f for f in {*bad_flags[lo:hi], *errors[lo:hi]} if f)
+            o.editions.add(corr.edition)
+            o.density_sources.update(x for x in set(sources[lo:hi]) if x)
+            # one addition per reading, in reading order: the same bits however the readings were chunked
+            for k in range(bisect_left(idx_l, lo), bisect_left(idx_l, hi)):
+                o.subst_bins[keys[k]] = o.subst_bins.get(keys[k], 0.0) + d_l[k]
+                if not math.isnan(g_l[k]):
+                    o.subst_gsv += g_l[k]
+                if not math.isnan(m_l[k]):
+                    o.subst_mass += m_l[k]
+                o.subst_rho15 = r_l[k]
+
+        return attribute
 
     def finish(self) -> MeterOutput:
         """End of input: emit the operation still in progress (it stays ``open``)."""
@@ -418,13 +432,19 @@ class MeterTracker:
         return self.p.product_group
 
     def _detect(self, ts: NDArray[np.int64], total: NDArray[np.float64], flow: NDArray[np.float64],
-                delta: NDArray[np.float64], contrib: NDArray[np.float64], out: MeterOutput) -> list[str]:
-        """Run the hysteresis over the chunk; fold contributions into operations; label readings."""
+                delta: NDArray[np.float64], contrib: NDArray[np.float64], out: MeterOutput,
+                attribute: Callable[[_Op, int, int], None]) -> list[str]:
+        """Run the hysteresis over the chunk; fold contributions into operations; label readings.
+
+        ``attribute(op, lo, hi)`` gives readings ``lo:hi`` (all of them, idle ones included) to ``op`` before
+        the operation is recorded or replaced, so what a record holds depends on its readings alone.
+        """
         p = self.p
         stop_after_ms = int(p.stop_after_s * 1000)
         progress_ms = int(p.progress_every_s * 1000)
         labels: list[str] = [""] * len(ts)
         seg = 0  # first chunk row not yet folded into self.op
+        given = 0  # first chunk row not yet attributed to an operation
         ts_l, flow_l, moving_l = ts.tolist(), flow.tolist(), (delta > 0).tolist()
         total_l = total.tolist()
         op = self.op
@@ -437,11 +457,14 @@ class MeterTracker:
                         seg = i + 1
                         continue
                     # creep in progress: it ends only once the totalizer has been still for stop_after_s
+                    labels[i] = self._op_id()  # its sums take this reading
                     if op.quiet_since_ms is None:
                         op.quiet_since_ms = t
                     elif t - op.quiet_since_ms >= stop_after_ms:
                         op.sums = _fold(op.sums, contrib[seg:i + 1])
                         seg = i + 1
+                        attribute(op, given, i + 1)
+                        given = i + 1
                         self._emit_creep(out, t)
                         op = self.op
                         self.anchor_total = total_l[i]
@@ -455,10 +478,14 @@ class MeterTracker:
                     self.active = True
                     op.started_ms = op.first_move_ms
                     self.last_progress_ms = t
-                    labels[i] = op_id = self._op_id()
-                    self._label_back(labels, i, seg)
-                    if op.transfer is None:
+                    op_id = self._op_id()
+                    if op.transfer is None:  # its alert gives the volume so far: every reading up to this one
+                        op.sums = _fold(op.sums, contrib[seg:i + 1])
+                        seg = i + 1
                         self._no_transfer(out, op, t)
+                # a reading of the operation (or creep) that began at the first move: labelled as it comes, never
+                # afterwards, so a reading's label does not depend on the chunk it arrived in
+                labels[i] = self._op_id()
                 continue
             labels[i] = op_id
             if f < p.stop_flow_m3h:
@@ -467,6 +494,8 @@ class MeterTracker:
                 elif t - op.quiet_since_ms >= stop_after_ms:
                     op.sums = _fold(op.sums, contrib[seg:i + 1])
                     seg = i + 1
+                    attribute(op, given, i + 1)
+                    given = i + 1
                     op.record = self._record("phase_change" if op.phase_change else "closed", t, total_l[i])
                     out.operations.append(op.record)
                     if not op.phase_change:
@@ -481,15 +510,13 @@ class MeterTracker:
             if self.last_progress_ms is not None and t - self.last_progress_ms >= progress_ms:
                 op.sums = _fold(op.sums, contrib[seg:i + 1])
                 seg = i + 1
+                attribute(op, given, i + 1)
+                given = i + 1
                 self.last_progress_ms = t
                 out.operations.append(self._record("open", t, total_l[i]))
         op.sums = _fold(op.sums, contrib[seg:])
+        attribute(op, given, len(ts))
         return labels
-
-    def _label_back(self, labels: list[str], i: int, seg: int) -> None:
-        op_id = labels[i]
-        for j in range(seg, i):
-            labels[j] = op_id
 
     def _emit_creep(self, out: MeterOutput, t_ms: int) -> None:
         op = self.op

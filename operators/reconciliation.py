@@ -15,7 +15,7 @@ figures decide when the meter is out of tolerance (Art. 9(4)).
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -485,45 +485,105 @@ def _ms(v: Any) -> int:
 class DriftTracker:
     """Persistent meter-vs-tank bias of one meter over its last transfers (M6: suggests recalibration).
 
+    A meter's transfers are reconciled on whichever workers hold them, so their differences arrive in an order
+    that depends on the run (workers, processes, batching). The check is therefore made on the transfers in
+    event-time order (close time, then transfer id), never in arrival order: the window ending at a transfer
+    (it and the ``operations - 1`` before it) is judged once a transfer at least ``lateness_s`` later has
+    arrived, or at the end of input. Differences arriving in any order within that lateness raise the same
+    alerts; one arriving after its window was judged is late: kept for the windows still to come, the judged
+    ones are not revisited, and a ``late_data`` alert records it.
+
     Args:
         meter_id: The meter.
         operations: Number of consecutive transfers judged together.
         threshold_pct: Mean difference (same sign every time) above which the meter is drifting.
         flow: Flow name on the alerts.
+        lateness_s: Event time a transfer's difference may arrive after a later transfer's.
     """
 
-    def __init__(self, meter_id: str, operations: int = 3, threshold_pct: float = 0.15, flow: str = "meters") -> None:
+    def __init__(self, meter_id: str, operations: int = 3, threshold_pct: float = 0.15, flow: str = "meters",
+                 lateness_s: float = 3600.0) -> None:
         self.meter_id = meter_id
         self.n = operations
         self.threshold = threshold_pct
         self.flow = flow
+        self.lateness_ms = int(lateness_s * 1000)
+        #: transfers in event-time order: the last judged ones (as many as a window needs) and those not yet judged
         self.points: list[DriftPoint] = []
+        #: (ts_ms, transfer_id) of the last transfer whose window was judged
+        self.judged: tuple[int, str] | None = None
+        self.newest_ms: int | None = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Resume a snapshot, also one taken before transfers were kept in event-time order."""
+        state = {"lateness_ms": 3_600_000, "judged": None, "newest_ms": None, **state}
+        state["points"] = sorted(state.get("points", []), key=_drift_key)
+        if state["judged"] is None and state["points"]:  # an old snapshot: its windows were judged on arrival
+            state["judged"] = _drift_key(state["points"][-1])
+            state["newest_ms"] = state["points"][-1].ts_ms
+        self.__dict__.update(state)
 
     def on_item(self, p: DriftPoint) -> list[Alert]:
         """Same as :meth:`on_point` (the tracker protocol of the flow)."""
         return self.on_point(p)
 
     def finish(self) -> list[Alert]:
-        """End of input: nothing pending."""
-        return []
+        """End of input: judge the windows still waiting for later transfers."""
+        return self._judge(None)
 
     def on_point(self, p: DriftPoint) -> list[Alert]:
-        """Add a transfer's difference; an alert when the last ``operations`` show the same bias."""
+        """Add a transfer's difference; alerts for the windows it settles (and ``late_data`` if it is late)."""
         if any(q.transfer_id == p.transfer_id for q in self.points):
             return []
-        self.points = [*self.points, p][-self.n:]
-        if len(self.points) < self.n:
-            return []
-        diffs = [q.diff_pct for q in self.points]
+        out: list[Alert] = []
+        key = _drift_key(p)
+        if self.judged is not None and key <= self.judged:
+            out.append(self._late(p))
+        insort(self.points, p, key=_drift_key)
+        self.newest_ms = p.ts_ms if self.newest_ms is None else max(self.newest_ms, p.ts_ms)
+        return out + self._judge(self.newest_ms - self.lateness_ms)
+
+    def _judge(self, horizon_ms: int | None) -> list[Alert]:
+        """Judge, in event-time order, the windows ending at transfers up to ``horizon_ms`` (``None``: all)."""
+        out: list[Alert] = []
+        for i, q in enumerate(self.points):
+            if self.judged is not None and _drift_key(q) <= self.judged:
+                continue
+            if horizon_ms is not None and q.ts_ms > horizon_ms:
+                break
+            self.judged = _drift_key(q)
+            if i + 1 >= self.n:
+                out.extend(self._window(self.points[i + 1 - self.n:i + 1]))
+        # keep what the windows still to judge need: the last ``n - 1`` judged transfers and the rest
+        judged = sum(1 for q in self.points if self.judged is not None and _drift_key(q) <= self.judged)
+        del self.points[:max(0, judged - (self.n - 1))]
+        return out
+
+    def _window(self, points: list[DriftPoint]) -> list[Alert]:
+        diffs = [q.diff_pct for q in points]
         mean = sum(diffs) / len(diffs)
         same_sign = all(d > 0 for d in diffs) or all(d < 0 for d in diffs)
         if not same_sign or abs(mean) <= self.threshold:
             return []
-        first, last = self.points[0], self.points[-1]
+        first, last = points[0], points[-1]
         direction = "below" if mean > 0 else "above"
         msg = (f"Meter {self.meter_id} read {direction} the shore tanks on its last {self.n} transfers "
                f"(mean {mean:+.3f} %, each the same sign): suspected drift — have it recalibrated (Art. 5).")
         return [Alert("meter_drift", "warning", "meter", self.meter_id, ts_from_ms(first.ts_ms),
                       ts_from_ms(last.ts_ms), msg,
-                      {"transfers": [q.transfer_id for q in self.points], "diff_pct": diffs, "mean_pct": mean,
+                      {"transfers": [q.transfer_id for q in points], "diff_pct": diffs, "mean_pct": mean,
                        "threshold_pct": self.threshold}, flow=self.flow, status_ts=ts_from_ms(last.ts_ms))]
+
+    def _late(self, p: DriftPoint) -> Alert:
+        assert self.judged is not None
+        at, judged = ts_from_ms(p.ts_ms), ts_from_ms(self.judged[0])
+        return Alert("late_data", "warning", "meter", self.meter_id, at, max(at, judged),
+                     f"Meter {self.meter_id}: the meter-vs-tank difference of transfer {p.transfer_id} "
+                     f"(closed {iso_ms(at)}) arrived after the drift check had judged the transfers up to "
+                     f"{iso_ms(judged)}; it counts for the later windows only — check the reconciliation's delay.",
+                     {"transfer_id": p.transfer_id, "diff_pct": p.diff_pct, "judged_until": iso_ms(judged)},
+                     flow=self.flow, status_ts=max(at, judged), discriminator=f"drift:{p.transfer_id}")
+
+
+def _drift_key(p: DriftPoint) -> tuple[int, str]:
+    return p.ts_ms, p.transfer_id

@@ -46,6 +46,27 @@ def _utc(v: Any) -> Any:
     return v
 
 
+def sequential_sum(column: str, nullable: bool = False) -> str:
+    """SQL: Σ ``column`` added one reading after another in time order (NULLs skipped).
+
+    ClickHouse's ``sum`` adds in the order of the table's parts and threads, which depends on how the rows were
+    inserted (the sink's batches) and merged, so a float total could differ in the last bits between two
+    warehouses holding the same rows. Folding in ``ts`` order (value order for equal times) gives the same bits
+    whatever the layout, as the flow adds a meter operation's readings. Over no value: ``NULL`` for a nullable
+    column, else 0 (as ``sum``).
+    """
+    values = f"arrayMap(p -> p.2, arraySort(groupArrayIf((ts, assumeNotNull({column})), isNotNull({column}))))"
+    fold = f"arrayFold((acc, x) -> acc + x, {values}, toFloat64(0))"
+    return f"if(count({column}) = 0, NULL, {fold})" if nullable else fold
+
+
+#: The readings' interval quantities summed in time order (see :func:`sequential_sum`).
+READING_SUMS = (
+    f"{sequential_sum('delta_gov_m3')} AS gov_m3, {sequential_sum('delta_gsv_15c_m3', True)} AS gsv_15c_m3, "
+    f"{sequential_sum('delta_mass_vacuum_kg', True)} AS mass_vacuum_kg, "
+    f"mass_vacuum_kg - {AIR_BUOYANCY_KGM3} * gsv_15c_m3 AS mass_air_kg")
+
+
 class ReportQueries:
     """The report queries against one warehouse database.
 
@@ -109,9 +130,7 @@ class ReportQueries:
     def operation_reading_sums(self, operation_id: str) -> Row:
         """Σ of the readings' interval quantities of an operation (the cross-check of its totals)."""
         return self.rows(
-            f"SELECT count() AS readings, sum(delta_gov_m3) AS gov_m3, sum(delta_gsv_15c_m3) AS gsv_15c_m3, "
-            f"sum(delta_mass_vacuum_kg) AS mass_vacuum_kg, "
-            f"sum(delta_mass_vacuum_kg) - {AIR_BUOYANCY_KGM3} * sum(delta_gsv_15c_m3) AS mass_air_kg "
+            f"SELECT count() AS readings, {READING_SUMS} "
             f"FROM {self.db}.meter_readings WHERE operation_id = {sql_str(operation_id)}")[0]
 
     # ------------------------------------------------------------------ periods
@@ -136,9 +155,7 @@ class ReportQueries:
         ends = ", ".join(sql_ts(b) for b in bounds[1:])
         return self.rows(
             f"SELECT meter_id, toUInt32(arrayFirstIndex(b -> ts <= b, [{ends}]) - 1) AS bucket, "
-            f"count() AS readings, sum(delta_gov_m3) AS gov_m3, sum(delta_gsv_15c_m3) AS gsv_15c_m3, "
-            f"sum(delta_mass_vacuum_kg) AS mass_vacuum_kg, "
-            f"sum(delta_mass_vacuum_kg) - {AIR_BUOYANCY_KGM3} * sum(delta_gsv_15c_m3) AS mass_air_kg "
+            f"count() AS readings, {READING_SUMS} "
             f"FROM {self.db}.meter_readings WHERE meter_id IN ({sql_list(meter_ids)}) AND operation_id != '' "
             f"AND ts > {sql_ts(bounds[0])} AND ts <= {sql_ts(bounds[-1])} GROUP BY meter_id, bucket "
             "ORDER BY meter_id, bucket")

@@ -91,45 +91,18 @@ def dump(dsn: str, database: str = "quaywatch") -> dict[str, list[dict[str, str]
     return data
 
 
-def _rounded(value: Any, digits: int) -> Any:
-    if isinstance(value, float):
-        return round(value, digits)
-    if isinstance(value, dict):
-        return {k: _rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v, digits) for v in value]
-    return value
-
-
-def _cell(text: str, digits: int | None) -> Any:
-    """A value as dumped, with its floats (also inside JSON text) rounded to ``digits`` decimals."""
-    if digits is None:
-        return text
-    try:
-        return _rounded(float(text), digits) if "." in text or "e" in text else text
-    except ValueError:
-        pass
-    if text[:1] in "{[":
-        try:
-            return _rounded(json.loads(text), digits)
-        except ValueError:
-            return text
-    return text
-
-
-def union(dumps: list[dict[str, list[dict[str, str]]]], drop: set[str],
-          digits: int | None = None) -> dict[str, Counter[str]]:
+def union(dumps: list[dict[str, list[dict[str, str]]]], drop: set[str]) -> dict[str, Counter[str]]:
     """Per table, the distinct rows of all processes (as the shared tables would hold them), ``drop`` columns out.
 
-    Rows are compared whole: two processes writing different versions of one key would show as two rows.
-    ``digits``: compare floats rounded to that many decimals (see the Kafka test).
+    Rows are compared whole and exactly (floats to the bit, as dumped): two processes writing different
+    versions of one key would show as two rows.
     """
     out: dict[str, Counter[str]] = {}
     for d in dumps:
         for table, rows in d.items():
             seen = out.setdefault(table, Counter())
             for row in rows:
-                key = json.dumps({k: _cell(v, digits) for k, v in row.items() if k not in drop}, sort_keys=True)
+                key = json.dumps({k: v for k, v in row.items() if k not in drop}, sort_keys=True)
                 seen[key] = 1
     return out
 

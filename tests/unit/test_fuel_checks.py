@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from operators.alerts import Alert, alert_record, revision
-from operators.events import RawEvent
+from operators.events import RawEvent, ts_from_ms
 from operators.meter_events import LabDensity, MeterChunk, Transfer
 from operators.meter_health import HealthParams, MeterHealth
 from operators.meter_operations import MeterParams, MeterTracker
@@ -112,13 +112,45 @@ def test_stuck_needs_the_full_duration_and_only_while_moving():
 
 # ---------------------------------------------------------------- drift (M6)
 def test_drift_needs_the_same_sign_on_every_transfer():
-    d = DriftTracker("M-01", operations=3, threshold_pct=0.15)
+    d = DriftTracker("M-01", operations=3, threshold_pct=0.15, lateness_s=0.0)  # each window judged on arrival
     pts = [DriftPoint("M-01", f"TR-{i}", MS0 + i, x, 1000.0) for i, x in enumerate([0.2, -0.3, 0.25, 0.2, 0.18])]
     out = [d.on_point(p) for p in pts]
     assert out[:4] == [[], [], [], []]  # a sign change in the window
     assert [a.kind for a in out[4]] == ["meter_drift"]
     assert out[4][0].details["mean_pct"] == pytest.approx((0.25 + 0.2 + 0.18) / 3)
 
+
+
+def test_drift_alerts_do_not_depend_on_the_arrival_order_of_transfers():
+    """Transfers of one meter are reconciled on different workers: their differences arrive in any order.
+
+    The alerts must be those of the windows of 3 consecutive transfers in close-time order, computed here by
+    hand: TR-0..TR-5 with diffs 0.2, 0.3, -0.1, 0.2, 0.25, 0.3 (% ) → only TR-3, TR-4, TR-5 has one sign
+    (mean 0.25 > 0.15); TR-0..2 and the windows across TR-2 change sign.
+    """
+    hour = 3_600_000
+    diffs = [0.2, 0.3, -0.1, 0.2, 0.25, 0.3]
+    pts = [DriftPoint("M-01", f"TR-{i}", MS0 + i * 6 * hour, x, 1000.0) for i, x in enumerate(diffs)]
+    rng = np.random.default_rng(11)
+    orders = [list(range(6)), [1, 0, 3, 2, 5, 4], [5, 4, 3, 2, 1, 0]] + [list(rng.permutation(6)) for _ in range(20)]
+    for order in orders:
+        d = DriftTracker("M-01", operations=3, threshold_pct=0.15, lateness_s=48 * 3600.0)
+        alerts = [a for i in order for a in d.on_point(pts[i])] + d.finish()
+        assert [(a.kind, a.details["transfers"]) for a in alerts] == [("meter_drift", ["TR-3", "TR-4", "TR-5"])], order
+        assert alerts[0].details["mean_pct"] == pytest.approx((0.2 + 0.25 + 0.3) / 3)
+        assert alerts[0].window_start == ts_from_ms(pts[3].ts_ms)
+
+
+def test_a_drift_difference_later_than_the_lateness_is_recorded_as_late():
+    hour = 3_600_000
+    pts = [DriftPoint("M-01", f"TR-{i}", MS0 + i * 6 * hour, 0.3, 1000.0) for i in range(4)]
+    d = DriftTracker("M-01", operations=3, threshold_pct=0.15, lateness_s=6 * 3600.0)
+    out = [d.on_point(p) for p in (pts[0], pts[2], pts[3])]  # TR-3 settles TR-2 (and TR-0) without TR-1
+    assert [a.kind for a in out[2]] == []  # TR-0, TR-2: not yet three transfers
+    late = d.on_point(pts[1])
+    assert [(a.kind, a.details["transfer_id"]) for a in late] == [("late_data", "TR-1")]
+    # TR-1 counts for the window still to judge: TR-1, TR-2, TR-3
+    assert [a.details["transfers"] for a in d.finish()] == [["TR-1", "TR-2", "TR-3"]]
 
 # ---------------------------------------------------------------- reconciliation arithmetic (M9)
 def _transfer(event: str, ts: datetime, **extra: object) -> Transfer:

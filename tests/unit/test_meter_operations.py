@@ -201,3 +201,72 @@ def test_totals_are_bit_identical_however_the_readings_are_chunked():
         for key in ("gov_m3", "gsv_15c_m3", "mass_vacuum_kg", "mass_air_kg", "flow_integrated_gov_m3",
                     "cumulative_gsv_15c_m3"):
             assert pieces[0][key] == whole[0][key], key  # exact, not approx
+
+
+def _everything(bounds, ts, tot, fl, density, temp, status, ticks):
+    """Run a tracker over the readings cut at ``bounds`` (site-time ticks between chunks when ``ticks``)."""
+    from operators.alerts import alert_record
+    from operators.meter_events import Tick
+    from operators.meter_health import HealthParams
+
+    health = HealthParams("M-01", "S1", gap_s=30.0, stuck_s=300.0, qmax_m3h=1000.0, jump_factor=1.5,
+                          min_flow_m3h=30.0, calibration_expires=datetime(2026, 3, 1).date(), calibration_warn_days=30)
+    tr = MeterTracker(params(health=health, progress_every_s=600.0, default_density_15c_kgm3=820.0))
+    ops, alerts, readings = [], [], []
+    for a, b in itertools.pairwise(bounds):
+        c = chunk(ts[a:b], tot[a:b], fl[a:b])
+        c.density_kgm3[:], c.temp_c[:] = density[a:b], temp[a:b]
+        c.status[:], c.positions[:] = status[a:b], [f"f:{i}" for i in range(a, b)]
+        outs = [tr.on_chunk(c)]
+        if ticks and b < len(ts):  # the site's time moved on (other meters) to just before this one's next reading
+            outs.append(tr.on_item(Tick(T0 + ts[b] * 1000 - 1)))
+        for o in outs:
+            ops += o.operations
+            alerts += [alert_record(x) for x in o.alerts]
+            if o.readings is not None:
+                cols = o.readings.columns
+                readings += [repr({k: v[j] for k, v in cols.items()}) for j in range(len(cols["ts"]))]
+    fin = tr.finish()
+    ops += fin.operations
+    alerts += [alert_record(x) for x in fin.alerts]
+    latest = {}  # the alerts table under FINAL: the latest revision of each alert
+    for r in alerts:
+        if r["alert_id"] not in latest or r["revision"] >= latest[r["alert_id"]]["revision"]:
+            latest[r["alert_id"]] = r
+    return [repr(o) for o in ops], latest, readings
+
+
+@pytest.mark.parametrize("ticks", [False, True])
+def test_records_alerts_and_readings_do_not_depend_on_the_chunks(ticks):
+    """Everything the tracker writes, not only the totals, is the same however a run batched the readings.
+
+    A campaign across midnight (calibration expiring that day) with a creep before each operation, a stop and
+    restart, a flow jump, a totalizer step, a fault, a stuck temperature, two silences and missing densities
+    (the site default substituted): one chunk, random cuts, and one reading per chunk. Before, a chunk spanning
+    an operation boundary gave the new operation's flags, density sources and substituted bins to the old one,
+    the readings of a creep got the operation id only when they shared a chunk with its start, and the
+    calibration alert took the time of the chunk's last reading.
+    """
+    rng = np.random.default_rng(3)
+    n = 900
+    ts = [10 * i + 61_200 + (200 if i > 300 else 0) + (500 if i > 600 else 0) for i in range(n)]
+    fl = [0.0] * 5 + list(rng.uniform(300.0, 900.0, n - 25)) + [0.0] * 20
+    steps = [0.0] * 5 + list(rng.uniform(0.1, 3.0, n - 25) * np.pi) + [0.0] * 20
+    fl[400:440], steps[400:440] = [0.0] * 40, [0.0] * 40  # stop...
+    fl[440:450], steps[440:450] = [20.0] * 10, [0.05] * 10  # ...and a creep before the restart
+    fl[5:9], steps[5:9] = [20.0] * 4, [0.05] * 4  # a creep before the first operation
+    fl[500:520] = [5000.0] * 20  # impossible flow
+    steps[700] = 500.0  # totalizer step
+    tot = list(1000.0 + np.cumsum(steps))
+    density = rng.uniform(815.0, 820.0, n)
+    density[100:160] = np.nan
+    density[438:470] = np.nan  # across the restart
+    temp = rng.uniform(10.0, 30.0, n)
+    temp[650:700] = 17.0
+    status = ["ok"] * n
+    status[550:555] = ["fault"] * 5
+    whole = _everything([0, n], ts, tot, fl, density, temp, status, ticks)
+    assert len(whole[0]) > 10 and len(whole[1]) > 5 and len(whole[2]) == n
+    for cuts in (sorted(set(rng.integers(1, n, k).tolist())) for k in (5, 40, 200)):
+        assert _everything([0, *cuts, n], ts, tot, fl, density, temp, status, ticks) == whole, cuts
+    assert _everything(list(range(n + 1)), ts, tot, fl, density, temp, status, ticks) == whole
