@@ -170,7 +170,7 @@ def kill_after_progress(proc: subprocess.Popen[bytes], data_dir: Path, rng: rand
     while proc.poll() is None and time.monotonic() < deadline:
         now = source_offsets(data_dir, flow)
         if now and now != before:
-            time.sleep(rng.uniform(0.0, 0.3))  # somewhere in the processing that follows (short: small inputs drain fast)
+            time.sleep(rng.uniform(0.0, 0.3))  # somewhere in what follows (short: small inputs drain fast)
             if proc.poll() is not None:
                 return False
             proc.send_signal(signal.SIGKILL)
