@@ -61,16 +61,16 @@ def topic_partitions(brokers: list[str], topics: list[str], client: Mapping[str,
     When a flow runs on several workers, each reads some partitions of every topic: the reorder step must
     wait for each partition, not only for each topic, or a partition read by a worker that starts late is
     overtaken (see :mod:`operators.event_order`). Topics the broker does not know yet are returned as
-    themselves, and all of them when the broker cannot be reached.
+    themselves, and all of them when the broker cannot be reached (or no admin client can be made).
     """
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": ",".join(brokers),
-                         **{k: v for k, v in (client or {}).items() if not k.startswith("fetch.")}})
     try:
+        admin = AdminClient({"bootstrap.servers": ",".join(brokers),
+                             **{k: v for k, v in (client or {}).items() if not k.startswith("fetch.")}})
         meta = admin.list_topics(timeout=timeout_s)
-    except KafkaException:  # broker not reachable yet: wait for the topics, as without this
+    except KafkaException:  # broker not reachable yet, or a client setting the consumer will report: the topics
         return tuple(topics)
     out: list[str] = []
     for topic in topics:

@@ -113,11 +113,11 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
             # readings at once: before it, its batches failed the fault tier on last-bit differences of the
             # operation totals; readings are now added one at a time, whatever the batches.)
             stubbed = size_stubbed("input_limits", raw, cfg.limits)
-            # partitions and topics arrive at their own pace: restore event-time order, as a replay has it;
-            # on several workers each reads only some partitions of a topic, so every partition is waited for
-            # (one worker reads them all: waiting for each topic is enough, and empty partitions hold nothing)
-            several = opts.scaling.processes * opts.scaling.workers > 1
-            expected = topic_partitions(brokers, list(topics), kafka_client) if several else tuple(topics)
+            # partitions and topics arrive at their own pace: restore event-time order, as a replay has it.
+            # Every partition is waited for, on one worker too: each partition has its own consumer, whose first
+            # fetch may come after the others' (a topic heard from on one partition let the rest of the day
+            # overtake the other partition's records, which then arrived late and were applied out of order)
+            expected = topic_partitions(brokers, list(topics), kafka_client)
             ordered = event_time_ordered("event_time_order", stubbed, expected)
             return oversize_dead_letters("oversize", ordered, spec.FLOW, consumer_errors)
 

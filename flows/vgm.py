@@ -33,7 +33,7 @@ from operators.vgm_state import VgmOutput, VgmState
 
 FLOW = "vgm"
 STREAMS: tuple[str, ...] = VGM_STREAMS
-#: The single key of the VGM state: one sequence space, one audit chain, events in arrival order.
+#: The single key of the VGM state: one sequence space, one audit chain, events in event-time order.
 STATE_KEY = "vgm"
 
 Out = Rows | Alert

@@ -1,9 +1,14 @@
 """The whole VGM state of a site in one ordered place: vehicles, containers and the certificate registry.
 
 Events are applied strictly in event-time order (after a short reorder window that absorbs two topics
-arriving slightly out of step; ties keep arrival order), so the pairing of weighings, the checks and the
-certificate sequence never depend on how the input was cut into batches: a replay, a restart from a
-Bytewax snapshot and a live run give the same numbers. A terminal weighs
+arriving slightly out of step), so the pairing of weighings, the checks and the certificate sequence never
+depend on how the input was cut into batches: a replay, a restart from a Bytewax snapshot and a live run give
+the same numbers. What decides the order is the event alone: its time, then (same instant) declarations
+before weighings, then the event's id — never its arrival, its Kafka partition or offset. The window is
+checked after every event, not once per input batch, so whether an event is late does not depend on where
+Bytewax cut the batches. An event already applied (same weighing id, same declaration content) is
+recognised here, within the retention horizon, whatever the transport did: redelivered, re-produced or
+resumed after a crash, it changes nothing. A terminal weighs
 a few thousand containers a day, far below what one ordered state handles (see bench/bench_vgm.py).
 
 State that can no longer matter is dropped by event time: vehicles whose loaded weighing is older than the
@@ -20,7 +25,7 @@ from typing import Any
 
 from operators.alerts import Alert
 from operators.vgm_certificate import CertificateRegistry
-from operators.vgm_container import ContainerResult, ContainerVgm
+from operators.vgm_container import ContainerResult, ContainerVgm, declaration_id
 from operators.vgm_events import Declaration, Weighing
 from operators.vgm_policy import VgmPolicy
 from operators.vgm_violations import Violation
@@ -46,6 +51,18 @@ class VgmOutput:
             self.rows.setdefault(table, []).extend(rows)
 
 
+def order_key(event: Weighing | Declaration) -> tuple[int, str]:
+    """Order of events of the same instant: declarations first, then by id (content, never arrival)."""
+    if isinstance(event, Declaration):
+        return 0, declaration_id(event)
+    return 1, event.weighing_id
+
+
+def event_id(event: Weighing | Declaration) -> str:
+    """Identity of an event for recognising a redelivery: the weighing id, or the declaration's content id."""
+    return ("d:" + declaration_id(event)) if isinstance(event, Declaration) else "w:" + event.weighing_id
+
+
 @dataclass
 class VgmState:
     """Vehicles (Method 1 pairing), containers (checks, status) and the registry (numbers, audit chain).
@@ -56,10 +73,12 @@ class VgmState:
         touched: Last event time per container.
         registry: Certificate sequences and the ``vgm`` audit chain.
         events: Events applied (drives pruning).
-        pending: Events waiting for the reorder window, as a heap on (event time, arrival number).
+        pending: Events waiting for the reorder window, as a heap on (event time, :func:`order_key`, arrival
+            number — the last only between events of one id, of which only the first applied counts).
         arrivals: Events offered so far.
         latest: Newest event time seen.
         released: Event time of the last event applied from the heap.
+        applied: Event time per :func:`event_id` applied (forgotten after :data:`RETAIN_DAYS`).
     """
 
     vehicles: dict[str, VehicleWeighbridge] = field(default_factory=dict)
@@ -67,17 +86,20 @@ class VgmState:
     touched: dict[str, datetime] = field(default_factory=dict)
     registry: CertificateRegistry = field(default_factory=CertificateRegistry)
     events: int = 0
-    pending: list[tuple[datetime, int, Weighing | Declaration]] = field(default_factory=list)
+    pending: list[tuple[datetime, tuple[int, str], int, Weighing | Declaration]] = field(default_factory=list)
     arrivals: int = 0
     latest: datetime | None = None
     released: datetime | None = None
+    applied: dict[str, datetime] = field(default_factory=dict)
 
     def offer(self, events: Iterable[Weighing | Declaration], policy: VgmPolicy) -> VgmOutput:
         """Take events as they arrive and apply, in event-time order, those older than the reorder window.
 
         Events wait until an event ``policy.reorder_s`` newer has been seen, so a declaration and a weighing
-        arriving on different topics slightly out of order are still applied in event time (ties keep their
-        arrival order). An event older than one already applied is applied at once (late, not dropped).
+        arriving on different topics slightly out of order are still applied in event time (same instant:
+        :func:`order_key`). The window is checked after each event, so the result does not depend on how the
+        events were cut into batches. An event older than one already applied is applied at once (late, not
+        dropped).
 
         Returns:
             What the applied events produced.
@@ -88,9 +110,8 @@ class VgmState:
             if self.released is not None and event.ts < self.released:
                 self.on_event(event, policy, out)
                 continue
-            heapq.heappush(self.pending, (event.ts, self.arrivals, event))
+            heapq.heappush(self.pending, (event.ts, order_key(event), self.arrivals, event))
             self.latest = event.ts if self.latest is None else max(self.latest, event.ts)
-        if self.latest is not None:
             self._release(self.latest - timedelta(seconds=policy.reorder_s), policy, out)
         return out
 
@@ -102,7 +123,7 @@ class VgmState:
 
     def _release(self, upto: datetime | None, policy: VgmPolicy, out: VgmOutput) -> None:
         while self.pending and (upto is None or self.pending[0][0] <= upto):
-            ts, _n, event = heapq.heappop(self.pending)
+            ts, _k, _n, event = heapq.heappop(self.pending)
             self.released = ts
             self.on_event(event, policy, out)
 
@@ -116,6 +137,10 @@ class VgmState:
     def on_event(self, event: Weighing | Declaration, policy: VgmPolicy, out: VgmOutput | None = None) -> VgmOutput:
         """Apply one decoded event (adding to ``out`` when given)."""
         out = VgmOutput() if out is None else out
+        eid = event_id(event)
+        if eid in self.applied:  # redelivered: applying it again would pair, notify and number twice
+            return out
+        self.applied[eid] = event.ts
         self.events += 1
         if isinstance(event, Declaration):
             self._container(event.container_number, event.ts, out,
@@ -160,3 +185,5 @@ class VgmState:
         for number in [n for n, t in self.touched.items() if t < horizon]:
             del self.touched[number]
             del self.containers[number]
+        for eid in [e for e, t in self.applied.items() if t < horizon]:
+            del self.applied[eid]

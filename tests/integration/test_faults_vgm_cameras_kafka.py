@@ -1,4 +1,4 @@
-"""Fault tier for the camera-health flow over a real broker (tansu) into the embedded warehouse, run as a child
+"""Fault tier for the VGM and camera-health flows over a real broker (tansu) into the embedded warehouse, run as a child
 process the way production runs it (``quaywatch run cameras --source kafka://… --recovery --no-tail``), frames as
 Kafka records (JPEG in the value, metadata in the headers):
 
@@ -11,10 +11,11 @@ Kafka records (JPEG in the value, metadata in the headers):
 The reference is an uninterrupted run of the same code over the same input (the property under test is "a fault
 changes nothing"); what the tables should hold is proven by ``test_cameras_flow.py``.
 
-The VGM flow does not hold these yet (found here, left to the VGM flow): the same weighbridge day delivered
-twice, over three partitions, or with crashes gave certificates, statuses and audit entries of other content
-(counts equal) in some runs, and with every record delivered twice two violations and their alerts went missing
-once. ``vgm_input`` builds that input for whoever takes it up."""
+The VGM flow failed these at first (certificates, statuses and audit entries of other content, violations
+missing): records of a partition whose consumer fetched late were overtaken and applied out of event-time order,
+same-instant events were ordered by arrival, lateness depended on batch cuts, and a weighing redelivered after its
+vehicle was pruned was applied again. See the README, Reliability of the VGM and camera-health flows, and
+``tests/unit/test_vgm_determinism.py``."""
 
 from __future__ import annotations
 
@@ -91,9 +92,7 @@ def cameras_input(out: Path) -> FlowInput:
                      (("QUAYWATCH__CAMERAS__WINDOW_S", "2.0"), ("QUAYWATCH__CAMERAS__OUTAGE_GAP_S", "2.0")))
 
 
-#: VGM is not in yet: its tables differ between runs of the same input delivered differently (see the README,
-#: Reliability of the VGM and camera-health flows); ``vgm_input`` reproduces it.
-INPUTS: dict[str, Callable[[Path], FlowInput]] = {"cameras": cameras_input}
+INPUTS: dict[str, Callable[[Path], FlowInput]] = {"cameras": cameras_input, "vgm": vgm_input}
 
 
 @pytest.fixture(scope="module", params=sorted(INPUTS))
@@ -144,15 +143,8 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_tables(kaf
     assert_same_tables(table_digests(tmp_path / "crashed"), table_digests(tmp_path / "uninterrupted"), fi)
 
 
-@pytest.fixture(scope="module")
-def camera_input(tmp_path_factory: pytest.TempPathFactory) -> FlowInput:
-    """The camera input (VGM does not hold these two yet: see the README, Reliability of the VGM and camera-health
-    flows)."""
-    return cameras_input(tmp_path_factory.mktemp("faults_cameras_only"))
-
-
-def test_every_record_delivered_twice_changes_no_table(kafka_broker, camera_input, tmp_path):
-    fi = camera_input
+def test_every_record_delivered_twice_changes_no_table(kafka_broker, flow_input, tmp_path):
+    fi = flow_input
     once, twice = topics(fi, 2, kafka_broker), topics(fi, 2, kafka_broker)
     produce(kafka_broker, once, fi.records)
     produce(kafka_broker, twice, fi.records + fi.records)
@@ -161,8 +153,8 @@ def test_every_record_delivered_twice_changes_no_table(kafka_broker, camera_inpu
     assert_same_tables(table_digests(tmp_path / "twice"), table_digests(tmp_path / "once"), fi)
 
 
-def test_one_or_three_partitions_give_the_same_tables(kafka_broker, camera_input, tmp_path):
-    fi = camera_input
+def test_one_or_three_partitions_give_the_same_tables(kafka_broker, flow_input, tmp_path):
+    fi = flow_input
     one, three = topics(fi, 1, kafka_broker), topics(fi, 3, kafka_broker)
     produce(kafka_broker, one, fi.records)
     produce(kafka_broker, three, fi.records)
