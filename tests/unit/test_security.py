@@ -29,6 +29,8 @@ SECRET_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
 )]
 #: Values that are placeholders, not secrets: documentation examples and the tests' obviously fake values.
 PLACEHOLDERS = {"pass", "***", "secret", "s3cret", "password"}
+#: Files that plant fake secrets on purpose (to prove the scanner and the log redaction find them).
+PLANTED = {"tests/unit/test_security.py", "tests/integration/test_security_logs.py"}
 
 
 def secret_hits(text: str) -> list[str]:
@@ -36,7 +38,7 @@ def secret_hits(text: str) -> list[str]:
     for pattern in SECRET_PATTERNS:
         for m in pattern.finditer(text):
             value = m.groupdict().get("value")
-            if value is not None and (value in PLACEHOLDERS or value[0] in "${"):
+            if value is not None and (value.lower() in PLACEHOLDERS or value[0] in "${"):
                 continue  # a placeholder, or a reference to the environment (${VAR}, $(VAR))
             hits.append(m.group(0))
     return hits
@@ -57,6 +59,8 @@ def test_no_secret_in_the_repository():
     assert len(files) > 100
     found = {}
     for name in files:
+        if name in PLANTED:
+            continue
         try:
             text = (ROOT / name).read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
