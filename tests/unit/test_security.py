@@ -129,7 +129,7 @@ def test_kafka_consumers_and_producers_get_tls_and_sasl_settings(tmp_path, monke
             "sasl.username": "quaywatch", "ssl.ca.location": "/etc/quaywatch/kafka-ca.pem",
             "sasl.password": "kafka-Pw-42"}
     seen: list[tuple[str, dict[str, str]]] = []
-    real_input, real_output = kafka_io.kop.input, kafka_io.kop.output
+    real_input, real_output = kafka_io.checked_input, kafka_io.kop.output
 
     def spy_input(*args: Any, **kwargs: Any) -> Any:
         seen.append(("consumer", dict(kwargs["add_config"])))
@@ -139,7 +139,7 @@ def test_kafka_consumers_and_producers_get_tls_and_sasl_settings(tmp_path, monke
         seen.append(("producer", dict(kwargs["add_config"])))
         return real_output(*args, **kwargs)
 
-    monkeypatch.setattr(kafka_io.kop, "input", spy_input)
+    monkeypatch.setattr(kafka_io, "checked_input", spy_input)
     monkeypatch.setattr(kafka_io.kop, "output", spy_output)
     build("meters", cfg, RunOptions("kafka://127.0.0.1:1"), sink=None)  # type: ignore[arg-type]
     kinds = [k for k, _c in seen]
