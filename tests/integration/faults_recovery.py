@@ -1,84 +1,22 @@
-"""Flow-independent parts of the crash harness (the meters harness in ``test_faults_meters_kafka.py``, for any
-flow): run a flow over Kafka to the end, SIGKILL it at random points after it snapshotted new input offsets and
-restart it with recovery until the input is drained, and compare every table of two warehouses.
+"""Compare every table of two warehouses, for any flow's crash, duplicate and order tests (running a flow over
+Kafka to the end, or SIGKILLing it at random points until drained, is in ``faults_support``).
 
 Flow-specific parts (input, expected sizes) stay in each flow's test file.
 """
 
 from __future__ import annotations
 
-import random
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.faults_support import ROOT, child_env, run_command, start
+from tests.integration.faults_support import ROOT, child_env
 
-RUN_TIMEOUT_S = 300
 #: Columns derived from where a record sat in Kafka (hashes over its position): they differ between runs over
 #: other topics, partitions or offsets, whatever the flow computed.
 POSITION_DERIVED = ("source_position", "dead_letter_id", "request_id", "hash", "prev_hash", "payload")
-
-
-def source_offsets(data_dir: Path, flow: str) -> set[tuple[str, bytes]]:
-    """The Kafka offsets the flow's recovery store last snapshotted (empty before the first snapshot)."""
-    db = data_dir / "recovery" / flow / "part-0.sqlite3"
-    if not db.exists():
-        return set()
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2) as con:
-            rows = con.execute("SELECT state_key, ser_change FROM snaps WHERE step_id LIKE '%kafka_input' "
-                               "AND snap_epoch = (SELECT max(snap_epoch) FROM snaps)").fetchall()
-    except sqlite3.Error:  # being written: look again
-        return set()
-    return {(str(k), bytes(v or b"")) for k, v in rows}
-
-
-def run_to_end(flow: str, broker: str, env: dict[str, str], data_dir: Path) -> None:
-    """One uninterrupted run (with recovery) until the topics are drained."""
-    log = data_dir.with_suffix(".log")
-    proc = start(run_command(flow, f"kafka://{broker}", data_dir), env, log)
-    rc = proc.wait(timeout=RUN_TIMEOUT_S)
-    assert rc == 0, log.read_text()[-3000:]
-
-
-def kill_after_progress(proc: subprocess.Popen[bytes], data_dir: Path, flow: str, rng: random.Random) -> bool:
-    """SIGKILL the run at a random point after it snapshotted new input offsets; False if it ended first."""
-    before = source_offsets(data_dir, flow)
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while proc.poll() is None and time.monotonic() < deadline:
-        now = source_offsets(data_dir, flow)
-        if now and now != before:
-            time.sleep(rng.uniform(0.0, 1.0))  # somewhere in the processing that follows
-            if proc.poll() is not None:
-                return False
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def drain_with_kills(flow: str, broker: str, env: dict[str, str], data_dir: Path, rng: random.Random,
-                     max_kills: int) -> int:
-    """Run until the topics are drained, SIGKILLing up to ``max_kills`` runs mid-way; returns the kills."""
-    log = data_dir.with_suffix(".log")
-    kills = 0
-    for _run in range(12):
-        proc = start(run_command(flow, f"kafka://{broker}", data_dir), env, log)
-        if kills < max_kills and kill_after_progress(proc, data_dir, flow, rng):
-            kills += 1
-            continue
-        rc = proc.wait(timeout=RUN_TIMEOUT_S)
-        assert rc == 0, log.read_text()[-3000:]
-        return kills
-    raise AssertionError("the input was not drained after 12 restarts")
-
 
 _TABLES = r"""
 import json, sys

@@ -34,8 +34,8 @@ from confluent_kafka import Producer
 from connectors.simulate.camera_streams import CameraSpec, write_streams
 from connectors.simulate.vgm import VgmScenario, simulate_vgm
 from flows.config import load_config
-from tests.integration.faults_recovery import drain_with_kills, run_to_end, table_digests
-from tests.integration.faults_support import create_topics, topic_env
+from tests.integration.faults_recovery import table_digests
+from tests.integration.faults_support import create_topics, drain_with_kills, run_to_end, topic_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -137,8 +137,8 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_tables(kaf
     for part in halves(fi):
         for env in (clean, crashed):
             produce(kafka_broker, env, part)
-        run_to_end(fi.flow, kafka_broker, clean, tmp_path / "uninterrupted")
-        kills += drain_with_kills(fi.flow, kafka_broker, crashed, tmp_path / "crashed", rng, max_kills=2)
+        run_to_end(kafka_broker, clean, tmp_path / "uninterrupted", fi.flow)
+        kills += drain_with_kills(kafka_broker, crashed, tmp_path / "crashed", rng, max_kills=2, flow=fi.flow)
     assert kills >= 2, f"only {kills} kill(s) landed while the flow consumed"
     assert_same_tables(table_digests(tmp_path / "crashed"), table_digests(tmp_path / "uninterrupted"), fi)
 
@@ -148,8 +148,8 @@ def test_every_record_delivered_twice_changes_no_table(kafka_broker, flow_input,
     once, twice = topics(fi, 2, kafka_broker), topics(fi, 2, kafka_broker)
     produce(kafka_broker, once, fi.records)
     produce(kafka_broker, twice, fi.records + fi.records)
-    run_to_end(fi.flow, kafka_broker, once, tmp_path / "once")
-    run_to_end(fi.flow, kafka_broker, twice, tmp_path / "twice")
+    run_to_end(kafka_broker, once, tmp_path / "once", fi.flow)
+    run_to_end(kafka_broker, twice, tmp_path / "twice", fi.flow)
     assert_same_tables(table_digests(tmp_path / "twice"), table_digests(tmp_path / "once"), fi)
 
 
@@ -158,6 +158,6 @@ def test_one_or_three_partitions_give_the_same_tables(kafka_broker, flow_input, 
     one, three = topics(fi, 1, kafka_broker), topics(fi, 3, kafka_broker)
     produce(kafka_broker, one, fi.records)
     produce(kafka_broker, three, fi.records)
-    run_to_end(fi.flow, kafka_broker, one, tmp_path / "p1")
-    run_to_end(fi.flow, kafka_broker, three, tmp_path / "p3")
+    run_to_end(kafka_broker, one, tmp_path / "p1", fi.flow)
+    run_to_end(kafka_broker, three, tmp_path / "p3", fi.flow)
     assert_same_tables(table_digests(tmp_path / "p3"), table_digests(tmp_path / "p1"), fi)
