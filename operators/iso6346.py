@@ -21,6 +21,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from operators.lookalike import DIGIT, LETTER, map_positions
+
 CATEGORIES = frozenset("UJZ")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -37,10 +39,6 @@ def _letter_values() -> dict[str, int]:
 
 
 LETTER_VALUES = _letter_values()
-#: Digit read where a letter must be → the letter it is usually confused with.
-TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G"}
-#: Letter read where a digit must be → the digit it is usually confused with.
-TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
 BOX_ARTEFACTS = frozenset("1IJL|[]()")
 MAX_SUBSTITUTIONS = 2
 _CODE_RE = re.compile(r"^[A-Z]{3}[UJZ]\d{7}$")
@@ -97,29 +95,15 @@ class ContainerCandidate:
     confidence: float
 
 
-def _map(ch: str, want_letter: bool) -> tuple[str, int] | None:
-    if want_letter:
-        if ch.isalpha():
-            return ch, 0
-        return (TO_LETTER[ch], 1) if ch in TO_LETTER else None
-    if ch.isdigit():
-        return ch, 0
-    return (TO_DIGIT[ch], 1) if ch in TO_DIGIT else None
+_CODE_SLOTS = (LETTER,) * 4 + (DIGIT,) * 7
 
 
 def _positional(chars: str) -> tuple[str, int] | None:
     """Map 11 characters by position (4 letters, 7 digits); ``None`` if impossible or too many changes."""
-    out: list[str] = []
-    subs = 0
-    for i, ch in enumerate(chars):
-        mapped = _map(ch, want_letter=i < 4)
-        if mapped is None:
-            return None
-        out.append(mapped[0])
-        subs += mapped[1]
-    if subs > MAX_SUBSTITUTIONS or out[3] not in CATEGORIES:
+    mapped = map_positions(chars, _CODE_SLOTS)
+    if mapped is None or mapped[1] > MAX_SUBSTITUTIONS or mapped[0][3] not in CATEGORIES:
         return None
-    return "".join(out), subs
+    return mapped
 
 
 def _tokens(text: str) -> list[str]:

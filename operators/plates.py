@@ -19,14 +19,13 @@ import re
 from dataclasses import dataclass
 
 from operators.iso6346 import normalise_text
+from operators.lookalike import DIGIT, LETTER, map_positions
 
 PLATE_LETTERS = frozenset("ABCDEFGHIJKLMNOPRSTUVYZ")
 #: (letters, digits) layouts of the digit/letter groups after the province code.
 LAYOUTS = ((1, 4), (1, 5), (2, 3), (2, 4), (3, 2), (3, 3))
 MAX_SUBSTITUTIONS = 2
-_TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G"}
 _AMBIGUOUS_DIGITS = frozenset("08")  # 8 is B or S, 0 is O or D
-_TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
 _PLATE_RE = re.compile(r"^(\d{2}) ([A-Z]{1,3}) (\d{2,5})$")
 
 
@@ -74,25 +73,7 @@ def normalise_plate(text: str) -> str | None:
 
 
 def _map_group(chars: str, letters: bool) -> tuple[str, int] | None:
-    out = []
-    subs = 0
-    for ch in chars:
-        if letters:
-            if ch.isalpha():
-                out.append(ch)
-            elif ch in _TO_LETTER:
-                out.append(_TO_LETTER[ch])
-                subs += 1
-            else:
-                return None
-        elif ch.isdigit():
-            out.append(ch)
-        elif ch in _TO_DIGIT:
-            out.append(_TO_DIGIT[ch])
-            subs += 1
-        else:
-            return None
-    return "".join(out), subs
+    return map_positions(chars, (LETTER if letters else DIGIT,) * len(chars))
 
 
 def read_plate(text: str, confidence: float = 1.0) -> PlateCandidate | None:

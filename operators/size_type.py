@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from operators.iso6346 import normalise_text
+from operators.lookalike import Slot, map_positions
 
 #: Length code → (nominal length in feet, length in mm).
 LENGTHS: dict[str, tuple[int, int]] = {
@@ -42,6 +43,9 @@ TYPE_GROUPS: dict[str, tuple[str, str]] = {
 }
 _TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
 _TO_TYPE = {"6": "G", "0": "G", "8": "B", "5": "S"}
+#: Length, height/width, type group, type detail digit (``L`` is a length code: it is never read as ``1`` here).
+_SLOTS = (Slot(LENGTHS.__contains__, _TO_DIGIT), Slot(HEIGHTS.__contains__, _TO_DIGIT),
+          Slot(TYPE_GROUPS.__contains__, _TO_TYPE), Slot(str.isdigit, _TO_DIGIT))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,34 +85,7 @@ def decode(code: str) -> SizeType | None:
 
 
 def _positional(tok: str) -> tuple[str, int] | None:
-    subs = 0
-    out = []
-    for i, ch in enumerate(tok):
-        if i in (0, 1):
-            table = LENGTHS if i == 0 else HEIGHTS
-            if ch in table:
-                out.append(ch)
-            elif ch in _TO_DIGIT and _TO_DIGIT[ch] in table:
-                out.append(_TO_DIGIT[ch])
-                subs += 1
-            else:
-                return None
-        elif i == 2:
-            if ch in TYPE_GROUPS:
-                out.append(ch)
-            elif ch in _TO_TYPE:
-                out.append(_TO_TYPE[ch])
-                subs += 1
-            else:
-                return None
-        elif ch.isdigit():
-            out.append(ch)
-        elif ch in _TO_DIGIT:
-            out.append(_TO_DIGIT[ch])
-            subs += 1
-        else:
-            return None
-    return "".join(out), subs
+    return map_positions(tok, _SLOTS)
 
 
 def read_size_type(text: str) -> SizeType | None:

@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 
 from operators.iso6346 import (
-    TO_DIGIT,
     ContainerCandidate,
     best_valid,
     check_digit,
@@ -29,6 +28,7 @@ from operators.iso6346 import (
     owner_serial_prefix,
     read_containers,
 )
+from operators.lookalike import TO_DIGIT
 from operators.ocr.engine import OcrEngine, TextBox
 from operators.ocr.marks import Mark, Roi, detect_placard, detect_seal
 from operators.plates import PlateCandidate, read_plate
