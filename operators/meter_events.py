@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 from numpy.typing import NDArray
 
+from operators.event_fields import number_field, optional_number, text_field
 from operators.events import (
     STREAM_LAB_DENSITY,
     STREAM_METER_READINGS,
@@ -128,33 +129,6 @@ class LabDensity:
     position: str
 
 
-def _num(obj: Mapping[str, Any], name: str, *, optional: bool = False) -> float | None:
-    value = obj.get(name)
-    if value is None:
-        if optional:
-            return None
-        raise EventError(f"{name}: missing")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventError(f"{name}: expected a number, got {value!r}")
-    f = float(value)
-    if not math.isfinite(f):
-        raise EventError(f"{name}: not a finite number")
-    return f
-
-
-def _req_num(obj: Mapping[str, Any], name: str) -> float:
-    value = _num(obj, name)
-    assert value is not None
-    return value
-
-
-def _str(obj: Mapping[str, Any], name: str) -> str:
-    value = obj.get(name)
-    if not isinstance(value, str) or not value:
-        raise EventError(f"{name}: expected a non-empty string, got {value!r}")
-    return value
-
-
 def decode_tank_reading(raw: RawEvent) -> TankReading:
     """Decode and validate a tank gauge reading.
 
@@ -162,16 +136,16 @@ def decode_tank_reading(raw: RawEvent) -> TankReading:
         EventError: With the reason, when the record breaks the contract.
     """
     obj = load_object(raw)
-    level = _req_num(obj, "level_mm")
-    water = _num(obj, "water_mm", optional=True) or 0.0
-    density = _num(obj, "density_kgm3", optional=True)
+    level = number_field(obj, "level_mm")
+    water = optional_number(obj, "water_mm") or 0.0
+    density = optional_number(obj, "density_kgm3")
     if level < 0 or water < 0:
         raise EventError("level_mm/water_mm: negative level")
     if water > level:
         raise EventError(f"water_mm {water} above level_mm {level}")
     if density is not None and not 300.0 <= density <= 1300.0:
         raise EventError(f"density_kgm3: {density} outside 300..1300")
-    return TankReading(_str(obj, "tank_id"), parse_ts(obj.get("ts")), level, _req_num(obj, "temp_c"), water,
+    return TankReading(text_field(obj, "tank_id"), parse_ts(obj.get("ts")), level, number_field(obj, "temp_c"), water,
                        density, raw)
 
 
@@ -199,7 +173,7 @@ def decode_transfer(raw: RawEvent) -> Transfer:
         raise EventError(f"product_group: expected one of {sorted(PRODUCT_GROUPS)}, got {group!r}")
     for name in ("bl_quantity_kg_air", "bl_quantity_m3_15c", "declaration_quantity_kg",
                  "ship_tank_opening_m3_15c", "ship_tank_closing_m3_15c"):
-        _num(obj, name, optional=True)
+        optional_number(obj, name)
     windows = obj.get("phase_change_reported", [])
     if not isinstance(windows, list) or not all(isinstance(w, dict) for w in windows):
         raise EventError("phase_change_reported: expected a list of {from, to} windows")
@@ -209,7 +183,7 @@ def decode_transfer(raw: RawEvent) -> Transfer:
         if b < a:
             raise EventError("phase_change_reported: a window ends before it starts")
         spans.append((ms_from_ts(a), ms_from_ts(b)))
-    return Transfer(_str(obj, "transfer_id"), event, parse_ts(obj.get("ts")), direction, ids["meter_ids"],
+    return Transfer(text_field(obj, "transfer_id"), event, parse_ts(obj.get("ts")), direction, ids["meter_ids"],
                     ids["tank_ids"], obj, tuple(spans))
 
 
@@ -220,13 +194,13 @@ def decode_lab_density(raw: RawEvent) -> LabDensity:
         EventError: With the reason, when the record breaks the contract.
     """
     obj = load_object(raw)
-    rho = _req_num(obj, "density_15c_kgm3")
+    rho = number_field(obj, "density_15c_kgm3")
     if not 300.0 <= rho <= 1300.0:
         raise EventError(f"density_15c_kgm3: {rho} outside 300..1300")
     source = obj.get("source")
     if source not in ("ship_lab_report", "customs_lab"):
         raise EventError(f"source: expected ship_lab_report or customs_lab, got {source!r}")
-    return LabDensity(_str(obj, "transfer_id"), parse_ts(obj.get("ts")), _str(obj, "officer_id"), rho,
+    return LabDensity(text_field(obj, "transfer_id"), parse_ts(obj.get("ts")), text_field(obj, "officer_id"), rho,
                       source, str(obj.get("note", "")), raw.position)
 
 
@@ -322,8 +296,8 @@ _READING_FIELDS = ("gov_total_m3", "flow_m3h", "temp_c", "pressure_kpa")
 
 
 def _reading_values(obj: Mapping[str, Any]) -> tuple[float, float, float, float, float]:
-    total, flow, temp, pressure = (_req_num(obj, name) for name in _READING_FIELDS)
-    density = math.nan if obj.get("density_kgm3") is None else _req_num(obj, "density_kgm3")
+    total, flow, temp, pressure = (number_field(obj, name) for name in _READING_FIELDS)
+    density = math.nan if obj.get("density_kgm3") is None else number_field(obj, "density_kgm3")
     if total < 0:
         raise EventError(f"gov_total_m3: negative totalizer {total}")
     if flow < 0:

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from operators.container_no import ContainerNumberError, validate
+from operators.event_fields import text_field
 from operators.events import DeadLetter, EventError, RawEvent, parse_ts
 from operators.rows import Rows
 
@@ -182,13 +183,6 @@ class Watermark:
         return min(self.latest[s] for s in WATERMARK_STREAMS)
 
 
-def _text(obj: Mapping[str, Any], name: str) -> str:
-    v = obj.get(name)
-    if not isinstance(v, str) or not v.strip():
-        raise EventError(f"{name}: expected a non-empty string, got {v!r}")
-    return v
-
-
 def _check_field(kind: str, obj: dict[str, Any], name: str) -> None:
     v = obj.get(name)
     if name.endswith("_count") or name == "days":
@@ -208,13 +202,13 @@ def _check_field(kind: str, obj: dict[str, Any], name: str) -> None:
         for d in v:
             if not isinstance(d, dict):
                 raise EventError(f"{name}: expected objects, got {d!r}")
-            _text(d, "declaration_no")
+            text_field(d, "declaration_no")
             _check_field(kind, d, "package_count")
             _check_field(kind, d, "gross_kg")
     elif name == "container_no":
-        obj[name] = validate(_text(obj, name))
+        obj[name] = validate(text_field(obj, name))
     else:
-        _text(obj, name)
+        text_field(obj, name)
         if name in ENUMS and v not in ENUMS[name]:
             raise EventError(f"{name}: expected one of {sorted(ENUMS[name])}, got {v!r}")
         if name == "result" and v not in RESULTS[kind]:
@@ -245,7 +239,7 @@ def decode(raw: RawEvent) -> list[PortEvent]:
     stream, required = KINDS[kind]
     if raw.stream != stream:
         raise EventError(f"event {kind!r} belongs on stream {stream!r}, not {raw.stream!r}")
-    event_id = _text(obj, "event_id")
+    event_id = text_field(obj, "event_id")
     ts = parse_ts(obj.get("ts"))
     try:
         for name in required:

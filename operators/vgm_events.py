@@ -12,12 +12,12 @@ Contract (CONTRACTS.md) plus optional fields this flow understands:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from operators.event_fields import number_field, optional_number, text_field
 from operators.events import DeadLetter, EventError, RawEvent, load_object, parse_ts
 from operators.vgm_container_no import ContainerNumberError, validate
 from operators.vgm_policy import VgmPolicy
@@ -85,24 +85,15 @@ VgmEvent = Weighing | Declaration | DeadLetter
 
 
 def _str(obj: Mapping[str, Any], name: str) -> str:
-    value = obj.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise EventError(f"{name}: expected a non-empty string, got {value!r}")
-    return value.strip()
+    return text_field(obj, name, strip=True)
 
 
-def _num(obj: Mapping[str, Any], name: str, *, optional: bool = False) -> float | None:
-    value = obj.get(name)
-    if value is None:
-        if optional:
-            return None
-        raise EventError(f"{name}: missing")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EventError(f"{name}: expected a number, got {value!r}")
-    f = float(value)
-    if not math.isfinite(f) or f <= 0:
-        raise EventError(f"{name}: expected a positive finite number, got {value!r}")
-    return f
+def _kg(obj: Mapping[str, Any], name: str) -> float:
+    return number_field(obj, name, positive=True)
+
+
+def _opt_kg(obj: Mapping[str, Any], name: str) -> float | None:
+    return optional_number(obj, name, positive=True)
 
 
 def _container(value: Any, name: str) -> str:
@@ -150,7 +141,7 @@ def decode_weighing(raw: RawEvent, policy: VgmPolicy) -> Weighing:
         if c not in containers or not isinstance(v, str) or v not in LOAD_STATUSES:
             raise EventError(f"load_status: {k!r}: {v!r} is not a status of a listed container")
         status[c] = str(v)
-    reading = _num(obj, "reading_kg")
+    reading = _kg(obj, "reading_kg")
     assert reading is not None
     return Weighing(_str(obj, "weighing_id"), instrument_id, ts, reading, _str(obj, "vehicle_plate"), containers,
                     kind, operator_id, status, raw.position)
@@ -175,10 +166,10 @@ def decode_declaration(raw: RawEvent) -> Declaration:
         raise EventError(f"cargo_kind: expected a string, got {cargo!r}")
     return Declaration(
         container_number=_container(obj.get("container_number"), "container_number"), ts=ts,
-        vgm_kg=_num(obj, "vgm_kg", optional=True), method=int(method), shipper=_str(obj, "shipper"),
+        vgm_kg=_opt_kg(obj, "vgm_kg"), method=int(method), shipper=_str(obj, "shipper"),
         authorization_no=str(obj.get("authorization_no") or ""), signer=_str(obj, "signer"),
-        max_payload_kg=_num(obj, "max_payload_kg", optional=True), tare_kg=_num(obj, "tare_kg", optional=True),
-        max_gross_kg=_num(obj, "max_gross_kg", optional=True), cargo_kind=cargo.strip().lower(),
+        max_payload_kg=_opt_kg(obj, "max_payload_kg"), tare_kg=_opt_kg(obj, "tare_kg"),
+        max_gross_kg=_opt_kg(obj, "max_gross_kg"), cargo_kind=cargo.strip().lower(),
         load_status=str(load_status), position=raw.position)
 
 
