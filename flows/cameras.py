@@ -31,7 +31,6 @@ from connectors.camera_frames import CameraFramesReplaySource
 from connectors.frames import ERROR_HEADER
 from flows.config import Config
 from flows.io import FlowIO
-from flows.meters import dead_letter_rows
 from operators.alerts import Alert, alert_message, alert_record
 from operators.camera_compliance import OutageWatch
 from operators.camera_frames import STREAM_CAMERA_FRAMES, CameraFrameError, CameraFrameMeta, camera_frame_meta
@@ -39,7 +38,7 @@ from operators.camera_health import CameraHealth, HealthOutput
 from operators.camera_tamper import FrameRef, TamperParams
 from operators.events import DeadLetter, RawEvent, dead_letter_message
 from operators.frames import FrameError, decode_jpeg
-from operators.rows import Rows
+from operators.rows import Rows, dead_letter_rows
 
 FLOW = "cameras"
 STREAMS: tuple[str, ...] = (STREAM_CAMERA_FRAMES,)

@@ -26,7 +26,6 @@ from bytewax.operators import KeyedStream, StatefulLogic
 from flows.audit import audit_step
 from flows.config import Config
 from flows.io import FlowIO
-from flows.meters import dead_letter_rows
 from operators.alerts import Alert, alert_message, alert_record
 from operators.container_state import ContainerParams, ContainerTracker, ExitAnswer, exit_timeline, may_exit
 from operators.declaration_balance import BalanceRule, DeclarationBalance
@@ -54,7 +53,7 @@ from operators.port_events import (
     PortDecoder,
     PortEvent,
 )
-from operators.rows import Rows
+from operators.rows import Rows, dead_letter_rows
 from operators.storage_clock import Expire, StorageClock, StorageParams
 
 FLOW = "containers"

@@ -40,7 +40,6 @@ from connectors.frames import ERROR_HEADER
 from connectors.gate_replay import GateReplaySource
 from flows.config import Config
 from flows.io import FlowIO
-from flows.meters import dead_letter_rows
 from flows.ocr_cli import camera_roles
 from operators.alerts import alert_message, alert_record
 from operators.declaration_balance import BalanceRule
@@ -57,7 +56,7 @@ from operators.gate_rows import passage_message, passage_record, read_record
 from operators.ocr.engine import OcrEngine, make_engine
 from operators.ocr.reader import FrameRead, read_frame
 from operators.pregate import STREAM_GATE_PREGATE, Notice, NoticeError, decode_notice
-from operators.rows import Rows
+from operators.rows import Rows, dead_letter_rows
 
 FLOW = "gate"
 STREAMS: tuple[str, ...] = (STREAM_GATE_FRAMES, STREAM_GATE_PREGATE, STREAM_EXIT_STATUS, STREAM_GATE_READS)

@@ -45,7 +45,7 @@ from operators.reconciliation import (
     TankPoint,
     TransferReconciler,
 )
-from operators.rows import Rows
+from operators.rows import Rows, dead_letter_rows
 from operators.strapping import StrappingTable
 from operators.tank_inventory import TankOutput, TankParams, TankTracker
 from operators.tolerances import ToleranceTable
@@ -191,14 +191,6 @@ def lab_density_row(lab: LabDensity) -> Rows:
         "transfer_id": lab.transfer_id, "ts": lab.ts, "officer_id": lab.officer_id,
         "density_15c_kgm3": lab.density_15c_kgm3, "source": lab.source, "note": lab.note,
         "source_position": lab.position,
-    }])
-
-
-def dead_letter_rows(d: DeadLetter) -> Rows:
-    """The ``dead_letters`` table row of a rejected record."""
-    return Rows.from_dicts("dead_letters", [{
-        "dead_letter_id": d.dead_letter_id, "flow": d.flow, "stream": d.stream, "source_position": d.position,
-        "event_ts": d.event_ts, "reason": d.reason, "raw": d.raw,
     }])
 
 

@@ -23,10 +23,9 @@ from bytewax.operators import StatefulLogic
 
 from flows.config import Config
 from flows.io import FlowIO
-from flows.meters import dead_letter_rows
 from operators.alerts import Alert, alert_message, alert_record
 from operators.events import DeadLetter, dead_letter_message
-from operators.rows import Rows
+from operators.rows import Rows, dead_letter_rows
 from operators.vgm_events import VGM_STREAMS, Declaration, VgmDecoder, VgmEvent, Weighing
 from operators.vgm_policy import VgmPolicy
 from operators.vgm_state import VgmOutput, VgmState

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from operators.events import DeadLetter
+
 
 @dataclass(frozen=True, slots=True)
 class Rows:
@@ -60,3 +62,11 @@ class Rows:
                 if rec.keys() != keys:
                     raise ValueError(f"{table}: row keys {sorted(rec)} differ from {sorted(keys)}")
         return cls(table, records=recs)
+
+
+def dead_letter_rows(d: DeadLetter) -> Rows:
+    """The ``dead_letters`` table row of a rejected record."""
+    return Rows.from_dicts("dead_letters", [{
+        "dead_letter_id": d.dead_letter_id, "flow": d.flow, "stream": d.stream, "source_position": d.position,
+        "event_ts": d.event_ts, "reason": d.reason, "raw": d.raw,
+    }])
