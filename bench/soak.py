@@ -104,10 +104,11 @@ def _gen_containers(out: Path, n: int) -> None:
 
 
 def _gen_gate(out: Path, n: int) -> None:
-    from connectors.simulate.gate_shift import ShiftScenario, simulate_shift
+    from connectors.simulate.gate_shift import ShiftScenario, simulate_shifts
 
-    # about 6 records (camera reads and notices) per passage; 4 lanes, a truck every 2 min per lane: 120 an hour
-    simulate_shift(out, ShiftScenario(hours=max(8.0, n / 6 / 120), lanes=4, headway_min=2.0, seed=1))
+    # 24-hour tiles, 4 lanes, a truck every 2 min per lane: about 2,700 passages of about 6 records (5 camera reads,
+    # notices) a tile, so about 16,000 events; written tile by tile with the memory of one tile
+    simulate_shifts(out, ShiftScenario(hours=24.0, lanes=4, headway_min=2.0, seed=1), max(1, -(-n // 16_000)))
 
 
 SPECS = {

@@ -36,14 +36,21 @@ and sent when the feed recovers). Trucks whose notice is held:
 Trucks arriving within 90 s of the 30-minute mark, or in the first minutes after recovery, are not generated, so
 every truth is unambiguous. The generator checks that no truck planted without a notice outside the outage
 meets a feed silent for 25 minutes.
+
+A long shift (a soak of hours of ingest covers weeks of event time) is written by :func:`simulate_shifts` as
+consecutive independent tiles, one at a time: memory stays about that of one tile whatever the length.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import json
+import shutil
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from connectors.simulate.gate_scenes import SIZE_TYPES, random_container, random_plate
-from operators.events import iso_ms
+from operators.events import iso_ms, ts_text
 from operators.gate_passages import FrameMeta
 from operators.gate_read_events import STREAM_GATE_READS
 from operators.gate_rows import read_record
@@ -104,6 +111,8 @@ class ShiftScenario:
         outage_min: How long it stays silent (more than 30 minutes: passages are admitted degraded).
         gate_id: Gate id.
         seed: Random seed (same seed, same files).
+        id_tag: Inserted in every passage id after the gate id (``G2-<tag>L1-0001``; notice ids derive from
+            passage ids): tiles of a long shift are told apart by it. Empty: ``G2-L1-0001``.
     """
 
     start: datetime = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
@@ -114,6 +123,7 @@ class ShiftScenario:
     outage_min: float = 90.0
     gate_id: str = "G2"
     seed: int = 23
+    id_tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,11 @@ def lpr_ts(arrival: datetime) -> datetime:
     return arrival + FRAME_STEP * (len(CAMERAS) - 1)
 
 
+_Shift = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+#: the files of a shift, in the order :func:`_generate` returns their records
+SHIFT_FILES: tuple[str, ...] = (f"{STREAM_GATE_READS}.jsonl", f"{STREAM_GATE_PREGATE}.jsonl", "shift_truth.jsonl")
+
+
 def simulate_shift(out: Path, sc: ShiftScenario | None = None) -> list[dict[str, Any]]:
     """Write ``gate.reads.jsonl``, ``gate.pregate.jsonl`` and ``shift_truth.jsonl`` into ``out``.
 
@@ -236,7 +251,15 @@ def simulate_shift(out: Path, sc: ShiftScenario | None = None) -> list[dict[str,
     Raises:
         ValueError: When the random draw left the pre-gate feed silent for 25 minutes outside the outage.
     """
-    sc = sc or ShiftScenario()
+    reads, notices, truth = _generate(sc or ShiftScenario())
+    out.mkdir(parents=True, exist_ok=True)
+    for name, records in zip(SHIFT_FILES, (reads, notices, truth), strict=True):
+        (out / name).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return truth
+
+
+def _generate(sc: ShiftScenario) -> _Shift:
+    """The records of a shift: reads and notices sorted by ``ts``, truth by LPR time (see :func:`simulate_shift`)."""
     rng = np.random.default_rng(sc.seed)
     end = sc.start + timedelta(hours=sc.hours)
     t0 = sc.start + timedelta(hours=sc.outage_at_h)
@@ -250,8 +273,9 @@ def simulate_shift(out: Path, sc: ShiftScenario | None = None) -> list[dict[str,
         i = 0
         while t < end:
             lane_id = f"L{lane}"
-            trucks.append(_Truck(f"{sc.gate_id}-{lane_id}-{i:04d}", lane_id, t, _unique(random_plate, rng, plates),
-                                 _unique(random_plate, rng, plates), random_container(rng),
+            trucks.append(_Truck(f"{sc.gate_id}-{sc.id_tag}{lane_id}-{i:04d}", lane_id, t,
+                                 _unique(random_plate, rng, plates), _unique(random_plate, rng, plates),
+                                 random_container(rng),
                                  str(rng.choice(SIZE_TYPES)), False))
             i += 1
             t += timedelta(seconds=max(40.0, float(rng.exponential(sc.headway_min * 60))))
@@ -318,18 +342,94 @@ def simulate_shift(out: Path, sc: ShiftScenario | None = None) -> list[dict[str,
     final = sorted(datetime.fromisoformat(n["ts"]) for n in notices_out)
     for x in truth:
         lpr = datetime.fromisoformat(x["lpr_ts"])
-        last = max((s for s in final if s <= lpr), default=None)
+        i = bisect.bisect_right(final, lpr)  # the latest notice sent at or before the truck
+        last = final[i - 1] if i else None
         planted_without = x["reasons"] == ["no_notice"] and x["scenario"] != "outage_undetected"
         if planted_without and (last is None or lpr - last > timedelta(minutes=25)):
             raise ValueError(f"pre-gate feed silent before {x['passage_id']} outside the outage; change the seed")
-    out.mkdir(parents=True, exist_ok=True)
     reads.sort(key=lambda r: (r["ts"], r["lane_id"], r["camera_id"]))
     notices_out.sort(key=lambda n: (n["ts"], n["notice_id"]))
-    (out / f"{STREAM_GATE_READS}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in reads), encoding="utf-8")
-    (out / f"{STREAM_GATE_PREGATE}.jsonl").write_text("".join(json.dumps(n) + "\n" for n in notices_out),
-                                                       encoding="utf-8")
-    (out / "shift_truth.jsonl").write_text("".join(json.dumps(x) + "\n" for x in truth), encoding="utf-8")
-    return truth
+    return reads, notices_out, truth
+
+
+def tile_scenario(sc: ShiftScenario, k: int) -> ShiftScenario:
+    """Tile ``k`` of a long shift: ``k`` shifts later, seed ``+ k``, ``T<k>-`` added to the id tag."""
+    return replace(sc, start=sc.start + timedelta(hours=sc.hours) * k, seed=sc.seed + k,
+                   id_tag=f"{sc.id_tag}T{k:04d}-")
+
+
+def _text_field(name: str) -> Callable[[str], str]:
+    """Sort key of a JSON line: the text value of the field ``name`` (canonical timestamps sort as time)."""
+    if name == "ts":
+        return ts_text
+    tag = f'"{name}": "'
+
+    def key(line: str) -> str:
+        i = line.find(tag) + len(tag)
+        return line[i : line.find('"', i)]
+
+    return key
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as fh:
+        yield from fh
+
+
+def simulate_shifts(out: Path, sc: ShiftScenario, tiles: int) -> dict[str, int]:
+    """Write a long shift as ``tiles`` consecutive independent shifts (:func:`tile_scenario`), with bounded memory.
+
+    Each tile is generated, sorted and written to its own part files, one at a time; each file of the replay
+    directory is then the k-way merge of its parts on event time (``ts``; the truth on ``lpr_ts``), ties in tile
+    order. Tiles overlap at their edges (notices are sent up to an hour before their truck, late ones 26 hours
+    after it), so the merge is needed. The files equal those of the tiles generated one by one, concatenated and
+    sorted stably on event time; memory stays about that of one tile. Tiles are independent draws: a plate
+    drawn in two tiles is possible but rare (the plate space is large).
+
+    Args:
+        out: Replay directory (created; its part files are removed at the end).
+        sc: The first tile (its ``hours`` is the tile length).
+        tiles: How many tiles.
+
+    Returns:
+        Lines written per file name.
+
+    Raises:
+        ValueError: As :func:`simulate_shift`, or when a notice of one tile falls near the pre-gate outage of
+            another (that tile's truth would no longer hold; use longer tiles).
+    """
+    if tiles < 1:
+        raise ValueError(f"tiles must be at least 1, not {tiles}")
+    out.mkdir(parents=True, exist_ok=True)
+    parts = out / ".tiles"
+    shutil.rmtree(parts, ignore_errors=True)
+    span = timedelta(hours=sc.hours)
+    outage_at, outage = timedelta(hours=sc.outage_at_h), timedelta(minutes=sc.outage_min)
+    for k in range(tiles):
+        reads, notices, truth = _generate(tile_scenario(sc, k))
+        for n in notices:  # the outage of another tile: the feed must stay silent there and just before
+            ts = datetime.fromisoformat(n["ts"])
+            j0 = (ts - sc.start) // span
+            for j in (j0 - 1, j0, j0 + 1):
+                t0 = sc.start + span * j + outage_at
+                if j != k and 0 <= j < tiles and t0 - 2 * _OUTAGE_AFTER <= ts < t0 + outage + timedelta(minutes=5):
+                    raise ValueError(f"notice {n['notice_id']} of tile {k} falls in the outage of tile {j}")
+        (parts / str(k)).mkdir(parents=True)
+        for name, records in zip(SHIFT_FILES, (reads, notices, truth), strict=True):
+            (parts / str(k) / name).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        del reads, notices, truth
+    counts: dict[str, int] = {}
+    for name, field in zip(SHIFT_FILES, ("ts", "ts", "lpr_ts"), strict=True):
+        key = _text_field(field)
+        sources = [_lines(parts / str(k) / name) for k in range(tiles)]
+        written = 0
+        with (out / name).open("w", encoding="utf-8") as fh:
+            for line in heapq.merge(*sources, key=key):
+                fh.write(line)
+                written += 1
+        counts[name] = written
+    shutil.rmtree(parts)
+    return counts
 
 
 def planted_counts(truth: list[dict[str, Any]]) -> dict[str, Any]:
