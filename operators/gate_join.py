@@ -78,6 +78,11 @@ def _alert(d: Decision, status: Literal["open", "resolved"] = "open") -> Alert |
     return a if status == "open" else a.with_status("resolved", p.lpr_ts)
 
 
+#: Declarations with gate exits held before the oldest are forgotten, and how long one is kept after its last exit.
+EXITS_BOUND = 4096
+EXITS_KEPT = timedelta(days=30)
+
+
 class PregateJoin:
     """The join state: the notice book, the recent decisions and the degraded passages.
 
@@ -99,6 +104,8 @@ class PregateJoin:
         self.risk = RiskHistory()
         #: declaration → passage → vehicle the gate let out on it (A.5.3 deductions)
         self.exits: dict[str, dict[str, GateExit]] = {}
+        #: event time of the last scan bounding ``exits``
+        self.exits_pruned_at: datetime | None = None
         #: the containers flow's exit answers and declaration balances, as of event time
         self.status = ExitStatusBook()
 
@@ -166,11 +173,21 @@ class PregateJoin:
         if d.decision == "open" and n is not None and n.declaration_no and figures is not None:
             self.exits.setdefault(n.declaration_no, {})[pid] = GateExit(d.passage.lpr_ts, pid, d.passage.plate or "",
                                                                         *figures)
-            if len(self.exits) > 4096:  # bound: forget declarations with no exit in the last 30 days
-                cut = d.passage.lpr_ts - timedelta(days=30)
-                for no in [k for k, rows in self.exits.items()
-                           if not rows or max(g.ts for g in rows.values()) < cut]:
-                    del self.exits[no]
+            self._prune_exits(d.passage.lpr_ts)
+
+    def _prune_exits(self, now: datetime) -> None:
+        """Bound the exits: past 4096 declarations, forget those with no exit in the last 30 days of event time.
+
+        The scan runs at most once an hour of event time (a gate-out stream with more declarations than the bound
+        would otherwise scan them all at every opened exit).
+        """
+        if len(self.exits) <= EXITS_BOUND or (self.exits_pruned_at is not None
+                                              and now < self.exits_pruned_at + timedelta(hours=1)):
+            return
+        self.exits_pruned_at = now
+        cut = now - EXITS_KEPT
+        for no in [k for k, rows in self.exits.items() if not rows or max(g.ts for g in rows.values()) < cut]:
+            del self.exits[no]
 
     def on_passage(self, p: PassageView, wall: datetime | None = None) -> list[Emitted]:
         """Decide a passage (at its LPR frame, or a later edition of it)."""

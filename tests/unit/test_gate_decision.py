@@ -238,3 +238,40 @@ def test_exit_on_several_vehicles_deducts_the_declaration_balance():
     assert got == [("open", ()), ("open", ()), ("divert", ("package_count_mismatch",)), ("open", ())]
     last = j.recent["E3"][0]
     assert "warning: weight_difference" in last.details
+
+
+class _CountingScans(dict):  # type: ignore[type-arg]
+    scans = 0
+
+    def items(self):  # type: ignore[no-untyped-def]
+        type(self).scans += 1
+        return super().items()
+
+
+def test_gate_exits_are_bounded_and_scanned_at_most_once_an_event_hour():
+    from operators.gate_join import EXITS_BOUND, EXITS_KEPT
+
+    def totals(no: str) -> tuple[int, float]:
+        return (10, 1_000.0)
+
+    j = PregateJoin(DecisionPolicy(declared_totals=totals))
+    j.exits = _CountingScans()
+
+    def exit_at(i: int, t: datetime) -> None:
+        plate = f"34 E {i:05d}"
+        j.on_notice(decode_notice(notice(f"X{i}", ts=t - timedelta(minutes=5), plate=plate, direction="out",
+                                         declaration_no=f"EX-{i}", package_count=10, weight_kg=1_000.0,
+                                         containers=[])))
+        assert j.on_passage(passage(f"E{i}", plate=plate, containers=(), ts=t))[0].decision.decision == "open"
+
+    step = timedelta(minutes=6)  # 10 exits an hour, one declaration each: 30 days hold 7,200 (> the bound)
+    over = 1_200
+    for i in range(EXITS_BOUND + over):
+        exit_at(i, T + step * i)
+    # past the bound every opened exit used to scan every declaration (1,200 scans); now once an event hour
+    assert 1 <= _CountingScans.scans <= over * step / timedelta(hours=1) + 1
+    assert len(j.exits) == EXITS_BOUND + over  # all within 30 days: none forgotten
+    # 31 days later: everything before is past the 30 days and goes at the next exit
+    last = T + step * (EXITS_BOUND + over - 1) + EXITS_KEPT + timedelta(days=1)
+    exit_at(EXITS_BOUND + over, last)
+    assert list(j.exits) == [f"EX-{EXITS_BOUND + over}"]
