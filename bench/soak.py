@@ -106,11 +106,12 @@ def _gen_containers(out: Path, n: int) -> None:
 def _gen_gate(out: Path, n: int) -> None:
     from connectors.simulate.gate_shift import ShiftScenario, simulate_shifts
 
-    # 72-hour tiles, 2 lanes, a truck every 5 min per lane: about 1,700 passages of about 6 records (5 camera reads,
-    # notices) a tile, so about 10,000 events; written tile by tile with the memory of one tile. A sparse gate on
-    # purpose: the flow keeps some state for 30 days of event time (risk history), and a 10-minute soak must cover
-    # several times that for its memory to show whether it levels off
-    simulate_shifts(out, ShiftScenario(hours=72.0, lanes=2, headway_min=5.0, seed=1), max(1, -(-n // 10_000)))
+    # 24-hour tiles, 4 lanes, a truck every 2 min per lane: about 2,700 passages of about 6 records (5 camera reads,
+    # notices) a tile, so about 16,000 events; written tile by tile with the memory of one tile. At the rates the
+    # flow holds, 10 minutes cover about two months of event time: more than the 30 days the flow keeps risk history
+    # for, so memory shows whether it levels off. (Sparser gates leave the pre-gate feed silent for 25 minutes in
+    # some tile, which the generator refuses: its planted truths would no longer hold.)
+    simulate_shifts(out, ShiftScenario(hours=24.0, lanes=4, headway_min=2.0, seed=1), max(1, -(-n // 16_000)))
 
 
 SPECS = {
