@@ -1,6 +1,6 @@
 """Load and soak: sustained ingest through a real Kafka broker → ``quaywatch run FLOW`` → chDB, per flow.
 
-Usage: python bench/soak.py [--flows meters,vgm,containers,gate] [--minutes 10] [--rate N] [--work DIR]
+Usage: python bench/soak.py [--flows meters,vgm,containers,gate,cameras] [--minutes 10] [--rate N] [--work DIR]
 
 For each flow, over one simulated replay directory (the flow's own simulator, sized for the run):
   replay     ``quaywatch run FLOW --source file:DIR`` over the first ``--calibrate`` events (the baseline)
@@ -31,6 +31,16 @@ more latency on the probes), and every input topic has 4 partitions with records
 spread over them (no key): the reorder buffer restores event-time order, as in production. Every process (the
 broker, this producer/consumer, the flow with its embedded warehouse) shares the machine: the figures are
 for this machine as loaded at the time, ratios against the replay baseline of the same run.
+
+Cameras (``--flows cameras``): events are frames, records JPEG bytes + metadata headers (the Kafka contract of
+``quaywatch.camera.frames``), read one at a time from a replay directory that repeats one simulated cycle of the
+demo site's eight cameras at their real resolutions (1080p 15 fps at the gate, 720p elsewhere: the Ek-80 minimums
+the compliance check measures; see ``connectors/simulate/camera_soak.py``). A probe is a frame of corrupt JPEG
+bytes with a ``probe_wall`` header: its dead letter's ``raw`` is a JSON summary holding the headers. No table holds
+a row per accepted frame: ``camera_health`` holds one row per camera and closed window with its frame count, so
+count in = frames in closed windows + frames of each camera's still open window (the producer counts them: the
+run is stopped, not ended, so the last window never closes) + dead-lettered. Health windows are 10 s (not the
+site's 60 s) so that a short run closes many of them.
 """
 
 from __future__ import annotations
@@ -59,6 +69,7 @@ from confluent_kafka import Consumer, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 from connectors.local_broker import start_local_broker  # noqa: E402
+from connectors.simulate import camera_soak  # noqa: E402
 from operators.events import ts_text  # noqa: E402
 
 PROBE_EVERY_S = 0.5
@@ -68,6 +79,19 @@ DEFAULT_BROKER = "memory"
 #: 10-minute soak puts a few thousand batches in a partition, far below the ~30,000 where tansu's fetches stall
 PACED_BATCHING = {"linger.ms": 100, "sticky.partitioning.linger.ms": 100}
 START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input record as produced: its stream, value, headers and event time (``ts`` text)."""
+
+    stream: str
+    value: bytes
+    headers: Headers
+    ts: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +105,95 @@ class FlowSpec:
     probe: Callable[[str, float], dict[str, Any]]
     #: input stream → warehouse table holding its accepted events (count in = accepted + dead-lettered)
     accepted: dict[str, str] = field(default_factory=dict)
+    #: records that are not JSON lines (camera frames); ``None``: JSON lines of ``STREAM.jsonl`` files
+    frames: FrameInput | None = None
+    #: settings of the flow's runs (``QUAYWATCH__...``)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def records(self, replay: Path, limit: int | None = None) -> Iterator[Record]:
+        """The replay directory's records in event-time order (as the replay source reads them)."""
+        if self.frames is not None:
+            return self.frames.records(replay, limit)
+        return (Record(s, line.encode(), (), ts_text(line)) for s, line in merged_lines(replay, self.streams, limit))
+
+    def probe_record(self, ts: str, wall: float) -> Record:
+        """A record of the probe stream at event time ``ts`` that the flow dead-letters, carrying ``wall``."""
+        if self.frames is not None:
+            return self.frames.probe(ts, wall)
+        return Record(self.probe_stream, json.dumps(self.probe(ts, wall)).encode(), (), ts)
+
+    def write_first(self, replay: Path, out: Path, n: int) -> int:
+        """Write a replay directory holding the first ``n`` events of ``replay``; returns how many."""
+        if self.frames is not None:
+            return camera_soak.first_frames(replay, out, n)
+        files: dict[str, Any] = {}
+        count = 0
+        try:
+            for stream, line in merged_lines(replay, self.streams, n):
+                if stream not in files:
+                    files[stream] = (out / f"{stream}.jsonl").open("w", encoding="utf-8")
+                files[stream].write(line + "\n")
+                count += 1
+        finally:
+            for fh in files.values():
+                fh.close()
+        return count
+
+    def count(self, replay: Path) -> int:
+        """Events in a replay directory."""
+        return camera_soak.count_frames(replay) if self.frames is not None else count_lines(replay, self.streams)
+
+
+class FrameTally:
+    """Frames produced per camera, and how many of them are in each camera's last (still open) health window.
+
+    Windows are aligned on the epoch, as ``operators.camera_compliance.ComplianceWindow`` has them (computed here
+    independently from the produced ``ts`` headers).
+    """
+
+    def __init__(self, window_s: float) -> None:
+        self.window_ms = int(window_s * 1000)
+        self.total = 0
+        self.last: dict[str, tuple[int, int]] = {}  # camera → (window number, frames in it)
+
+    def add(self, rec: Record) -> None:
+        cam = dict(rec.headers)["camera_id"].decode()
+        window = int(datetime.fromisoformat(rec.ts).timestamp() * 1000) // self.window_ms
+        w, n = self.last.get(cam, (window, 0))
+        self.last[cam] = (window, n + 1 if w == window else 1)
+        self.total += 1
+
+    def check(self, frames_in_rows: int, dead: int) -> str:
+        """The count check: produced = frames in closed windows (rows) + frames in open windows + dead-lettered."""
+        still_open = sum(n for _w, n in self.last.values())
+        ok = self.total == frames_in_rows + still_open + dead
+        return (f"camera.frames: {self.total} in = {frames_in_rows} in closed camera_health windows + {still_open} "
+                f"in the {len(self.last)} cameras' open windows + {dead} dead {'OK' if ok else 'MISMATCH'}")
+
+
+@dataclass(frozen=True)
+class FrameInput:
+    """Camera frames: records from a frames replay directory, a corrupt-JPEG probe, the per-window count check."""
+
+    stream: str = "camera.frames"
+    window_s: float = 10.0
+
+    def records(self, replay: Path, limit: int | None = None) -> Iterator[Record]:
+        return (Record(self.stream, r.value, r.headers, r.ts) for r in camera_soak.frame_records(replay, limit))
+
+    def probe(self, ts: str, wall: float) -> Record:
+        """A frame with valid metadata and bytes that are not a JPEG: dead-lettered with its headers in ``raw``."""
+        headers = (("camera_id", b"SOAK-PROBE"), ("ts", ts.encode()), ("probe_wall", repr(wall).encode()))
+        return Record(self.stream, b"\xff\xd8soak probe: not a JPEG", headers, ts)
+
+
+def probe_wall_of(raw: str) -> float | None:
+    """The ``probe_wall`` of a dead letter's ``raw`` (a probe event, or a frame's summary with its headers)."""
+    if "probe_wall" not in raw:
+        return None
+    obj = json.loads(raw)
+    wall = obj.get("probe_wall", obj.get("headers", {}).get("probe_wall"))
+    return None if wall is None else float(wall)
 
 
 def _gen_meters(out: Path, n: int) -> None:
@@ -128,6 +241,16 @@ SPECS = {
 }
 
 
+def _gen_cameras(out: Path, n: int) -> None:
+    # one simulated cycle beside the replay directories (shared by the calibration and soak ones), repeated
+    camera_soak.write_cycled(out, camera_soak.write_cycle(out.parent / "cameras-cycle"), n)
+
+
+SPECS["cameras"] = FlowSpec("cameras", ("camera.frames",), _gen_cameras, "camera.frames",
+                            lambda ts, wall: {"ts": ts, "probe_wall": wall}, frames=FrameInput(),
+                            env={"QUAYWATCH__CAMERAS__WINDOW_S": "10.0"})
+
+
 def _keyed(stream: str, lines: Iterator[str]) -> Iterator[tuple[str, str, str]]:
     return ((ts_text(line), stream, line.rstrip("\n")) for line in lines if line.strip())
 
@@ -145,6 +268,14 @@ def merged_lines(replay: Path, streams: tuple[str, ...], limit: int | None = Non
     finally:
         for fh in handles:
             fh.close()
+
+
+def produce(producer: Producer, topics: dict[str, str], rec: Record) -> None:
+    """Produce one record to its stream's topic (no key: records spread over the partitions)."""
+    if rec.headers:
+        producer.produce(topics[rec.stream], value=rec.value, headers=list(rec.headers))
+    else:
+        producer.produce(topics[rec.stream], value=rec.value)
 
 
 def topic_env(prefix: str, streams: tuple[str, ...]) -> dict[str, str]:
@@ -195,10 +326,17 @@ tables = [r[0] for r in c.query(f"SELECT name FROM system.tables WHERE database 
 counts = {t: c.query(f"SELECT count() FROM {db}.{t}", settings=F).result_rows[0][0] for t in tables}
 dead = c.query(f"SELECT stream, positionCaseInsensitive(raw, 'probe_wall') > 0 AS probe, count() "
                f"FROM {db}.dead_letters GROUP BY stream, probe", settings=F).result_rows
+# probe_wall: a probe event's field, or (camera frames) a header in the dead letter's JSON summary
+wall = ("if(JSONHas(raw, 'probe_wall'), JSONExtractFloat(raw, 'probe_wall'), "
+        "toFloat64OrZero(JSONExtractString(raw, 'headers', 'probe_wall')))")
 lat = c.query(f"SELECT quantiles(0.5, 0.99)(toUnixTimestamp64Milli(recorded_at) / 1000.0 "
-              f"- JSONExtractFloat(raw, 'probe_wall')) FROM {db}.dead_letters "
+              f"- {wall}) FROM {db}.dead_letters "
               f"WHERE positionCaseInsensitive(raw, 'probe_wall') > 0", settings=F).result_rows[0][0]
-print(json.dumps({"counts": counts, "dead": [list(r) for r in dead], "row_latency_s": list(lat)}))
+framed = [r[0] for r in c.query(f"SELECT table FROM system.columns WHERE database = '{db}' AND name = 'frames'")
+          .result_rows if r[0] in counts]
+frames = {t: int(c.query(f"SELECT sum(frames) FROM {db}.{t}", settings=F).result_rows[0][0]) for t in framed}
+print(json.dumps({"counts": counts, "dead": [list(r) for r in dead], "row_latency_s": list(lat),
+                  "frames": frames}))
 """
 
 
@@ -258,9 +396,8 @@ class ProbeWatch(threading.Thread):
                     continue
                 now = time.time()
                 body = json.loads(msg.value())
-                raw = body.get("raw", "")
-                if "probe_wall" in raw:
-                    wall = float(json.loads(raw)["probe_wall"])
+                wall = probe_wall_of(body.get("raw", ""))
+                if wall is not None:
                     self.latencies.append((wall, now - wall))
                 else:
                     self.others += 1
@@ -291,7 +428,7 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
     """Run the flow tailing fresh topics while a paced producer feeds it for ``seconds`` (at ``rate``, or adapting
     the rate to what the flow keeps up with, up to ``adaptive_cap``, when that is set)."""
     prefix = f"soak_{spec.name}_{uuid.uuid4().hex[:6]}"
-    env = topic_env(prefix, spec.streams)
+    env = {**topic_env(prefix, spec.streams), **spec.env}
     topics = {s: f"{prefix}.{s}" for s in spec.streams}
     create_topics(broker, [*topics.values(), f"{prefix}.alerts", f"{prefix}.dead_letters"])
     data_dir = work / f"{spec.name}-soak"
@@ -306,7 +443,8 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
     produced, probes, sent_by_stream = 0, 0, dict.fromkeys(spec.streams, 0)
     rss: list[tuple[float, float]] = []
     last_ts = START.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    lines = merged_lines(replay, spec.streams)
+    records = spec.records(replay)
+    tally = FrameTally(spec.frames.window_s) if spec.frames is not None else None
     t0 = time.monotonic()
     next_probe, next_rss, next_report, reported, exhausted = t0, t0, t0 + 60.0, 0, False
     adaptive, rate_cap, next_adapt, budget, last = adaptive_cap > 0, adaptive_cap, t0 + 10.0, 0.0, t0
@@ -318,7 +456,8 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
             # the highest rate the machine holds now: back off while the flow lags (probes outstanding), speed up
             # while it keeps up (the machine is shared, so what it holds changes during the run)
             lag_s = (probes - len(watch.latencies)) * PROBE_EVERY_S
-            rate = max(100.0, rate * 0.7) if lag_s > 10.0 else min(rate_cap, rate * 1.1) if lag_s < 3.0 else rate
+            floor = min(100.0, 0.1 * rate_cap)  # camera frames: tens a second, not thousands
+            rate = max(floor, rate * 0.7) if lag_s > 10.0 else min(rate_cap, rate * 1.1) if lag_s < 3.0 else rate
             rates.append((now - t0, rate))
             next_adapt += 10.0
         budget += rate * (now - last)
@@ -326,18 +465,20 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
         due = int(budget) - produced
         for _ in range(max(0, due)):
             try:
-                stream, line = next(lines)
+                rec = next(records)
             except StopIteration:
                 exhausted = True
                 break
-            producer.produce(topics[stream], value=line.encode())
+            produce(producer, topics, rec)
             produced += 1
-            sent_by_stream[stream] += 1
-            if stream == spec.probe_stream:
-                last_ts = ts_text(line) or last_ts
+            sent_by_stream[rec.stream] += 1
+            if tally is not None:
+                tally.add(rec)
+            if rec.stream == spec.probe_stream:
+                last_ts = rec.ts or last_ts
         if now >= next_probe:
             wall = time.time()
-            producer.produce(topics[spec.probe_stream], value=json.dumps(spec.probe(last_ts, wall)).encode())
+            produce(producer, topics, spec.probe_record(last_ts, wall))
             probes += 1
             next_probe += PROBE_EVERY_S
         if now >= next_rss:
@@ -355,7 +496,7 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
         time.sleep(0.005)
     feed_s, feed_end_wall = time.monotonic() - t0, time.time()
     # a last probe behind the last event: when it is back, every event before it went through
-    producer.produce(topics[spec.probe_stream], value=json.dumps(spec.probe(last_ts, time.time())).encode())
+    produce(producer, topics, spec.probe_record(last_ts, time.time()))
     probes += 1
     producer.flush(60)
     deadline = time.monotonic() + 600  # the flow drains what it has not processed yet
@@ -380,6 +521,8 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
         acc, dl = counts["counts"].get(table, 0), dead_by_stream.get(stream, 0)
         checks.append(f"{stream}: {sent_by_stream[stream]} in = {acc} + {dl} dead "
                       f"{'OK' if sent_by_stream[stream] == acc + dl else 'MISMATCH'}")
+    if tally is not None:
+        checks.append(tally.check(counts["frames"].get("camera_health", 0), dead_by_stream.get(spec.probe_stream, 0)))
     lat = [lt for _w, lt in watch.latencies]
     last_min = [lt for w, lt in watch.latencies if w >= feed_end_wall - 60]
     steady = [(t, m) for t, m in rss if t >= min(60.0, feed_s / 5)]
@@ -396,25 +539,15 @@ def calibrate(spec: FlowSpec, broker: str, replay: Path, work: Path, n: int) -> 
     """Replay-path and Kafka-drain throughput (events/s) over the first ``n`` events; returns (replay, drain, n)."""
     sub = work / f"{spec.name}-first"
     sub.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Any] = {}
-    count = 0
-    try:
-        for stream, line in merged_lines(replay, spec.streams, n):
-            if stream not in files:
-                files[stream] = (sub / f"{stream}.jsonl").open("w", encoding="utf-8")
-            files[stream].write(line + "\n")
-            count += 1
-    finally:
-        for fh in files.values():
-            fh.close()
-    wall_replay = timed_run(run_cmd(spec.name, f"file:{sub}", work / f"{spec.name}-replay", tail=False), {},
+    count = spec.write_first(replay, sub, n)
+    wall_replay = timed_run(run_cmd(spec.name, f"file:{sub}", work / f"{spec.name}-replay", tail=False), spec.env,
                             work / f"{spec.name}-replay.log")
     prefix = f"drain_{spec.name}_{uuid.uuid4().hex[:6]}"
-    env = topic_env(prefix, spec.streams)
+    env = {**topic_env(prefix, spec.streams), **spec.env}
     create_topics(broker, [f"{prefix}.{s}" for s in (*spec.streams, "alerts", "dead_letters")])
     producer = Producer({"bootstrap.servers": broker, "linger.ms": 5, "queue.buffering.max.messages": 1_000_000})
-    for stream, line in merged_lines(sub, spec.streams):
-        producer.produce(f"{prefix}.{stream}", value=line.encode())
+    for rec in spec.records(sub):
+        produce(producer, {s: f"{prefix}.{s}" for s in spec.streams}, rec)
         producer.poll(0)
     producer.flush(120)
     wall_drain = timed_run(run_cmd(spec.name, f"kafka://{broker}", work / f"{spec.name}-drain", tail=False), env,
@@ -461,7 +594,7 @@ def main() -> None:
             need = int(max(rate, drain_rate) * args.minutes * 60 * 1.05) + 1000
             replay = work / f"{name}-replay"
             spec.generate(replay, need)
-            have = count_lines(replay, spec.streams)
+            have = spec.count(replay)
             print(f"{name}: replay {rep_rate:,.0f} ev/s, kafka drain {drain_rate:,.0f} ev/s over {n_cal:,} events; "
                   f"soak at {rate:,.0f} ev/s for {args.minutes} min ({have:,} events generated)", flush=True)
             res = soak(spec, broker, replay, work, rate, args.minutes * 60, 0.0 if args.fixed else drain_rate)
