@@ -17,6 +17,8 @@ from typing import Any
 from bytewax.connectors.kafka import KafkaSource
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from connectors.kafka_poll_marks import PollMarkingPartition
+
 
 class LogResetError(RuntimeError):
     """A partition's log ends before the offset the recovery snapshot resumes at."""
@@ -97,8 +99,11 @@ class ResumeCheckedKafkaSource(KafkaSource):
         self._check_config: dict[str, Any] = {**add_config, "bootstrap.servers": ",".join(brokers)}
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> Any:
-        """Check the resume offset, then build the partition as :class:`KafkaSource` does."""
+        """Check the resume offset, then build the partition as :class:`KafkaSource` does, with poll marks.
+
+        The partition is wrapped in :class:`~connectors.kafka_poll_marks.PollMarkingPartition`.
+        """
+        idx, topic = for_part.split("-", 1)
         if resume_state is not None:
-            idx, topic = for_part.split("-", 1)
             check_resume_offset(self._check_config, topic, int(idx), resume_state)
-        return super().build_part(step_id, for_part, resume_state)
+        return PollMarkingPartition(super().build_part(step_id, for_part, resume_state), topic, int(idx))

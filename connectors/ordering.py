@@ -70,7 +70,7 @@ def event_time_ordered(step_id: str, up: Stream[RawEvent], topics: tuple[str, ..
         step_id: Step id.
         up: Raw events as the broker delivers them.
         topics: Topics expected (each holds the others back at start-up until heard from).
-        idle_s: A source silent this long (wall clock) no longer holds the others back.
+        idle_s: A source caught up (poll marks) and silent this long no longer holds the others back.
         pending_s: How long expected topics not heard from yet hold the others back at start-up.
         max_buffer: Most events held (the oldest are released beyond it).
         redelivery_horizon_s: Byte-identical records of a stream released within this much event time are

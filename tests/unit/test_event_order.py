@@ -17,6 +17,17 @@ def seconds(events: list[RawEvent]) -> list[int]:
     return [int(json.loads(e.payload)["ts"][17:19]) for e in events]
 
 
+def at(o: EventTimeOrder, now: float, batch: list[RawEvent] | None = None) -> list[RawEvent]:
+    """Arrival time passes to ``now`` as in the flow: a tick every second while events are held, then the batch
+    (``None``: a last tick at ``now``). Returns everything released on the way."""
+    out: list[RawEvent] = []
+    t = o.wall if o.wall is not None else now
+    while t + 1.0 < now:
+        t += 1.0
+        out += o.tick(t) if o.heap else []
+    return out + (o.push(batch, now) if batch is not None else o.tick(now))
+
+
 def test_sort_key_and_source():
     assert ts_sort_key(b'{"meter_id": "M", "ts": "2026-03-01T06:00:01.000Z"}') == "2026-03-01T06:00:01.000Z"
     assert ts_sort_key('{"ts": "2026-03-01T06:00:01+00:00"}') == ""  # not canonical: the decoder judges it
@@ -34,7 +45,7 @@ def test_a_topic_read_ahead_waits_for_the_slower_partitions():
     out = o.push([ev("readings", 0, 3, 20)], now=2.0)
     assert seconds(out) == [20]
     # transfers is idle after 5 s of arrival time; the readings alone set the watermark (50 s is ahead anyway)
-    out = o.push([ev("readings", 0, 4, 55)], now=7.0)
+    out = at(o, 7.0, [ev("readings", 0, 4, 55)])
     assert seconds(out) == [50, 55]
     assert o.flush() == []
 
@@ -45,8 +56,8 @@ def test_a_silent_partition_holds_back_until_idle_then_tick_releases():
     assert seconds(out) == [1, 2]
     out = o.push([ev("r", 1, 1, 3), ev("r", 1, 2, 9)], now=1.0)
     assert seconds(out) == [3, 4]
-    assert o.tick(now=3.0) == []  # partition 0 (at 4 s) may still deliver
-    assert seconds(o.tick(now=6.5)) == [9]  # both partitions silent for 5 s: nothing holds 9 s back
+    assert at(o, 3.0) == []  # partition 0 (at 4 s) may still deliver
+    assert seconds(at(o, 6.5)) == [9]  # both partitions silent for 5 s: nothing holds 9 s back
     assert o.flush() == []
 
 
@@ -63,10 +74,10 @@ def test_buffer_is_bounded_and_undated_events_pass_at_once():
 def test_an_expected_topic_heard_late_is_not_overtaken_at_start_up():
     o = EventTimeOrder(idle_s=5.0, pending={"transfers", "lab"}, pending_s=10.0)
     assert o.push([ev("readings", 0, 0, 1), ev("readings", 0, 1, 2)], now=0.0) == []  # waiting for both
-    assert o.push([ev("transfers", 0, 0, 0), ev("readings", 0, 2, 3)], now=4.0) == []  # still waiting for lab
-    assert o.push([ev("readings", 0, 3, 4)], now=8.0) == []  # lab is waited for 10 s
+    assert at(o, 4.0, [ev("transfers", 0, 0, 0), ev("readings", 0, 2, 3)]) == []  # still waiting for lab
+    assert at(o, 8.0, [ev("readings", 0, 3, 4)]) == []  # lab is waited for 10 s
     # lab never came; transfers (0 s) went idle 5 s after it delivered: the readings alone set the mark
-    assert seconds(o.push([ev("readings", 0, 4, 5)], now=10.0)) == [0, 1, 2, 3, 4, 5]
+    assert seconds(at(o, 10.0, [ev("readings", 0, 4, 5)])) == [0, 1, 2, 3, 4, 5]
 
 
 def test_a_restart_from_a_snapshot_waits_for_the_sources_again():
@@ -80,7 +91,7 @@ def test_a_restart_from_a_snapshot_waits_for_the_sources_again():
     snap.restarted(now=1000.0)
     assert seconds(snap.push([ev("r", 1, 2, 9)], now=1000.5)) == []  # partition 0 (at 1 s) may still deliver
     assert seconds(snap.push([ev("r", 0, 1, 5)], now=1001.0)) == [2, 5]
-    assert seconds(snap.tick(now=1006.5)) == [8, 9]  # partition 0 silent for 5 s since the restart
+    assert seconds(at(snap, 1006.5)) == [8, 9]  # partition 0 silent for 5 s since the restart
     assert snap.flush() == []
 
 
@@ -129,3 +140,53 @@ def test_frames_are_ordered_by_their_ts_header():
     notice = RawEvent("gate.pregate", '{"ts": "2026-03-02T08:00:00.500Z"}', "p/0:1")
     assert event_sort_key(frame) == "2026-03-02T08:00:00.700Z"
     assert event_sort_key(notice) < event_sort_key(frame)
+
+
+def test_a_worker_busy_downstream_does_not_make_the_other_partitions_look_idle():
+    """A batch slower to process than ``idle_s`` (camera frames analysed): the partitions could not deliver
+    meanwhile, so they still hold the watermark when the worker comes back."""
+    o = EventTimeOrder(idle_s=5.0)
+    assert seconds(o.push([ev("r", 0, 0, 1), ev("r", 0, 1, 8), ev("r", 1, 0, 2)], now=0.0)) == [1, 2]
+    # the worker analysed for 12 s; partition 1 (at 2 s) delivers in the very next poll
+    assert o.tick(now=12.0) == []
+    assert seconds(o.push([ev("r", 1, 1, 5), ev("r", 1, 2, 9)], now=12.1)) == [5, 8]
+    # genuinely silent afterwards (ticks every second): idle after 5 s of ticks, as before
+    assert at(o, 15.0) == []
+    assert seconds(at(o, 18.0)) == [9]
+
+
+def mark(topic: str, part: int, kind: str = "empty") -> RawEvent:
+    from operators.event_order import POLL_HEADER
+
+    return RawEvent(topic, b"", f"{topic}/{part}@-1", ((POLL_HEADER, kind.encode()),))
+
+
+def test_a_partition_with_records_waiting_is_never_idle_and_a_caught_up_one_is_after_idle_s():
+    """Poll marks: partition 1 sends none (its consumer is behind), so it holds the watermark through 30 s of
+    ticks; partition 0 is caught up and its marks say so; the marks themselves are never released."""
+    o = EventTimeOrder(idle_s=5.0)
+    assert seconds(o.push([ev("r", 0, 0, 1), ev("r", 0, 1, 8), ev("r", 1, 0, 2)], now=0.0)) == [1, 2]
+    released = []
+    for k in range(1, 31):  # partition 0 polls empty every second; partition 1 is being fetched
+        released += o.push([mark("r", 0)], now=float(k))
+    assert released == []  # 8 s waits for partition 1, however long
+    # partition 0 has polled empty for 30 s: it is idle, partition 1 alone sets the watermark
+    assert seconds(o.push([ev("r", 1, 1, 5), ev("r", 1, 2, 9)], now=31.0)) == [5, 8, 9]
+    assert o.flush() == []
+
+
+def test_an_ended_partition_is_idle_at_once_and_a_record_resets_the_marks():
+    o = EventTimeOrder(idle_s=5.0)
+    assert seconds(o.push([ev("r", 0, 0, 3), ev("r", 1, 0, 7)], now=0.0)) == [3]
+    assert seconds(o.push([mark("r", 0, "end")], now=0.1)) == [7]  # partition 0 ended: nothing more from it
+    o2 = EventTimeOrder(idle_s=5.0)
+    o2.push([ev("r", 0, 0, 3), ev("r", 1, 0, 7), mark("r", 0)], now=0.0)
+    assert seconds(o2.push([ev("r", 0, 1, 4), mark("r", 0)], now=4.0)) == [4]  # empty again since 4 s, not 0 s
+    assert at(o2, 8.5, [mark("r", 0)]) == []  # 4.5 s of empty polls since the record
+    assert seconds(at(o2, 9.5, [mark("r", 0)])) == [7]
+
+
+def test_an_expected_partition_that_polls_empty_does_not_hold_the_start():
+    o = EventTimeOrder(idle_s=5.0, pending={"r/0", "r/1"}, pending_s=15.0)
+    assert o.push([ev("r", 0, 0, 1)], now=0.0) == []  # r/1 not heard from yet
+    assert seconds(o.push([mark("r", 1)], now=0.5)) == [1]  # r/1 is empty: nothing to wait for
