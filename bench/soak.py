@@ -555,6 +555,17 @@ def calibrate(spec: FlowSpec, broker: str, replay: Path, work: Path, n: int) -> 
     return count / wall_replay, count / wall_drain, count
 
 
+def same_results(work: Path, name: str) -> str:
+    """Whether the Kafka drain wrote what the replay of the same events wrote: row counts of every table."""
+    rep = warehouse_counts(work / f"{name}-replay")["counts"]
+    drain = warehouse_counts(work / f"{name}-drain")["counts"]
+    diff = [f"{t} {rep.get(t, 0)} vs {drain.get(t, 0)}" for t in sorted(set(rep) | set(drain))
+            if rep.get(t, 0) != drain.get(t, 0)]
+    rows = sum(rep.values())
+    return (f"drain = replay: {rows:,} rows in {len(rep)} tables, every count equal" if not diff
+            else "drain DIFFERS from replay (replay vs drain): " + ", ".join(diff))
+
+
 def count_lines(replay: Path, streams: tuple[str, ...]) -> int:
     total = 0
     for s in streams:
@@ -583,6 +594,7 @@ def main() -> None:
     local_broker = start_local_broker(args.broker, work / "broker.log")
     broker = local_broker.addr
     results: list[tuple[SoakResult, float, float, int]] = []
+    sames: list[str] = []
     try:
         for name in args.flows.split(","):
             spec = SPECS[name]
@@ -590,6 +602,8 @@ def main() -> None:
             replay = work / f"{name}-replay-cal"
             spec.generate(replay, gen_n)
             rep_rate, drain_rate, n_cal = calibrate(spec, broker, replay, work, args.calibrate)
+            same = same_results(work, name)
+            print(f"{name}: {same}", flush=True)
             rate = args.rate or args.headroom * drain_rate
             need = int(max(rate, drain_rate) * args.minutes * 60 * 1.05) + 1000
             replay = work / f"{name}-replay"
@@ -599,6 +613,7 @@ def main() -> None:
                   f"soak at {rate:,.0f} ev/s for {args.minutes} min ({have:,} events generated)", flush=True)
             res = soak(spec, broker, replay, work, rate, args.minutes * 60, 0.0 if args.fixed else drain_rate)
             results.append((res, rep_rate, drain_rate, n_cal))
+            sames.append(f"{name}: {same}")
             print(f"{name}: {res}", flush=True)
     finally:
         local_broker.close()
@@ -615,6 +630,8 @@ def main() -> None:
               f"{r.rss_last_mb:>7.0f}{r.rss_slope_mb_min:>8.2f}")
     for r, *_ in results:
         print(f"  {r.flow}: {r.count_check}")
+    for line in sames:
+        print(f"  {line}")
 
 
 if __name__ == "__main__":
