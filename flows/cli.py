@@ -146,7 +146,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.publish_dir is not None:
         opts = replace(opts, publish_dir=args.publish_dir, publish_names=("containers.exit_status",))
     t0 = time.perf_counter()
-    res = run_flow(args.flow, cfg, opts)
+    try:
+        res = run_flow(args.flow, cfg, opts)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the rows the flow had produced are written (run_flow)
+        print(f"{args.flow}: stopped after {time.perf_counter() - t0:.1f} s; buffered rows written", file=sys.stderr)
+        return 0
     print(f"{args.flow}: done in {time.perf_counter() - t0:.1f} s, wrote {_counts(res.inserted_rows)} "
           f"to {redact(res.dsn)}", file=sys.stderr)
     return 0

@@ -6,8 +6,11 @@ consumes the configured topics until stopped (or, with ``tail=False``, until the
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -126,6 +129,39 @@ def build(flow_name: str, cfg: Config, opts: RunOptions, sink: WarehouseSink,
     raise ValueError(f"unsupported source {opts.source!r}: use file:DIR or kafka://HOST:PORT")
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was caused by, a KeyboardInterrupt (Bytewax wraps one raised inside a step)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While in the block, SIGTERM raises KeyboardInterrupt, as Ctrl-C does.
+
+    SIGTERM is how Kubernetes and Compose stop a container: the flow then ends through the same path as Ctrl-C (its
+    buffered rows written) instead of dying at once. The previous handler is restored on exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
     """Migrate the warehouse, audit a configuration change, then run the flow to completion (or until stopped).
 
@@ -140,7 +176,17 @@ def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
                          warehouse_options(cfg), durable=opts.recovery)
     flow = build(flow_name, cfg, opts, sink, {flow_name: load_chain(client, cfg.warehouse.database, flow_name)})
     recovery = recovery_config(opts.data_dir / "recovery" / flow_name, opts.scaling) if opts.recovery else None
-    execute(flow, opts.scaling, timedelta(seconds=1), recovery)
+    try:
+        with terminate_as_interrupt():
+            execute(flow, opts.scaling, timedelta(seconds=1), recovery)
+    except Exception as exc:  # Bytewax wraps the KeyboardInterrupt raised in a step (as its cause)
+        if not interrupted(exc):
+            raise
+        sink.flush_open()  # stopped (Ctrl-C, SIGTERM): write what the sink still buffers, then stop
+        raise KeyboardInterrupt from exc
+    except KeyboardInterrupt:
+        sink.flush_open()
+        raise
     if opts.publish_dir is not None:
         sort_published(opts.publish_dir, opts.publish_names)
     inserted: dict[str, int] = {}

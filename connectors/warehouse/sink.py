@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -240,22 +241,58 @@ def _batch_token(table: str, arrow: pa.Table) -> str:
 
 
 class _WarehousePartition(StatelessSinkPartition[Rows]):
+    """One worker's sink: rows are written when a table's batch is full, and at most ``flush_seconds`` after they came.
+
+    Also when no further item comes: a background flusher writes them (Bytewax calls a sink only with items, so the
+    last rows before a lull waited for the next item, or were lost when the flow was stopped meanwhile).
+    """
+
     def __init__(self, writer: WarehouseWriter, durable: bool = False) -> None:
         self.writer = writer
         self.durable = durable
+        self.lock = threading.Lock()
+        self.failed: WarehouseError | None = None
+        self.stopping = threading.Event()
+        self.flusher = threading.Thread(target=self._flush_in_lulls, name="warehouse-flush", daemon=True)
+        self.flusher.start()
+
+    def _flush_in_lulls(self) -> None:
+        while not self.stopping.wait(max(0.05, self.writer.flush_seconds / 2)):
+            with self.lock:
+                if self.failed is not None:
+                    return
+                try:
+                    self.writer.flush_due()
+                except WarehouseError as exc:  # surfaced by the next write_batch or close (the flow stops)
+                    self.failed = exc
+
+    def _raise_failed(self) -> None:
+        if self.failed is not None:
+            raise self.failed
 
     def write_batch(self, items: list[Rows]) -> None:
-        for rows in items:
-            self.writer.add(rows)
-        if self.durable:
-            # with recovery, Bytewax commits an epoch's snapshot once its items were handed to the sink: rows still
-            # buffered then would be lost by a crash (the resumed run starts after them)
+        with self.lock:
+            self._raise_failed()
+            for rows in items:
+                self.writer.add(rows)
+            if self.durable:
+                # with recovery, Bytewax commits an epoch's snapshot once its items were handed to the sink: rows
+                # still buffered then would be lost by a crash (the resumed run starts after them)
+                self.writer.flush_all()
+            else:
+                self.writer.flush_due()
+
+    def flush_all(self) -> None:
+        """Write everything buffered (a flow being stopped)."""
+        with self.lock:
             self.writer.flush_all()
-        else:
-            self.writer.flush_due()
 
     def close(self) -> None:
-        self.writer.flush_all()
+        self.stopping.set()
+        self.flusher.join()
+        with self.lock:
+            self._raise_failed()
+            self.writer.flush_all()
 
 
 class WarehouseSink(DynamicSink[Rows]):
@@ -284,11 +321,22 @@ class WarehouseSink(DynamicSink[Rows]):
         self.flush_seconds = flush_seconds
         self.retry = retry or RetryPolicy()
         self.writers: list[WarehouseWriter] = []
+        self.partitions: list[_WarehousePartition] = []
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _WarehousePartition:
         """Build the sink partition of one worker."""
         writer = WarehouseWriter(connect(self.dsn, self.options), self.database, self.batch_rows, self.flush_seconds,
                                  retry=self.retry)
         self.writers.append(writer)
-        return _WarehousePartition(writer, self.durable)
+        part = _WarehousePartition(writer, self.durable)
+        self.partitions.append(part)
+        return part
+
+    def flush_open(self) -> None:
+        """Write what every partition still buffers: a flow stopped (Ctrl-C, SIGTERM) loses no row it produced.
+
+        Bytewax does not close the sink partitions of a dataflow interrupted by a signal.
+        """
+        for part in self.partitions:
+            part.flush_all()
 

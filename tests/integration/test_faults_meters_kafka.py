@@ -274,3 +274,44 @@ def test_a_broker_that_lost_its_log_stops_the_resumed_flow_with_a_clear_error(ca
     finally:
         broker.terminate()
         broker.wait(timeout=10)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_flow_stopped_by_a_signal_writes_every_row_it_had_produced(kafka_broker, campaign, tmp_path, sig):
+    """A tailing flow stopped (SIGTERM: how Kubernetes and Compose stop a container; SIGINT: Ctrl-C) after a lull:
+    the rows it produced before the lull are in the warehouse. They used to wait in the sink's buffer for the next
+    item (Bytewax calls a sink only with items) and died with the process."""
+    from confluent_kafka import Consumer
+
+    records = replay_lines(campaign)
+    last_ts = max(json.loads(line)["ts"] for stream, line in records if stream == "meter.readings")
+    marker = json.dumps({"meter_id": "STOP-MARKER", "ts": last_ts})  # an unknown meter: dead-lettered last
+    env = kafka_input(kafka_broker, campaign, records=[*records, ("meter.readings", marker)])
+    want_env = kafka_input(kafka_broker, campaign, records=[*records, ("meter.readings", marker)])
+    run_to_end(kafka_broker, want_env, tmp_path / "want")
+    consumer = Consumer({"bootstrap.servers": kafka_broker, "group.id": f"stop-{uuid.uuid4().hex[:8]}",
+                         "auto.offset.reset": "earliest"})
+    consumer.subscribe([env["QUAYWATCH__KAFKA__TOPICS__DEAD_LETTERS"]])
+    cmd = [c for c in run_command("meters", f"kafka://{kafka_broker}", tmp_path / "got", recovery=False)
+           if c != "--no-tail"]
+    log = tmp_path / "got.log"
+    proc = start(cmd, env, log)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        seen = False
+        while not seen and time.monotonic() < deadline and proc.poll() is None:
+            seen = any(m.error() is None and b"STOP-MARKER" in (m.value() or b"") for m in consumer.consume(100, 0.5))
+        assert seen, log.read_text()[-3000:]
+        time.sleep(3.0)  # a lull: nothing more comes
+        proc.send_signal(sig)
+        assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
+    finally:
+        consumer.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert "buffered rows written" in log.read_text()
+    got, want = warehouse_totals(tmp_path / "got"), warehouse_totals(tmp_path / "want")
+    assert want["counts"]["meter_readings"] > 1000 and got["counts"] == want["counts"]
+    # dead-letter ids name the record's topic, which differs between the two inputs
+    assert sorted(d[1:] for d in got["dead_letters"]) == sorted(d[1:] for d in want["dead_letters"])
+    assert got["operations"] == want["operations"] and got["readings"] == want["readings"]
