@@ -516,6 +516,7 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
     watch.join(timeout=10)
     counts = warehouse_counts(data_dir)
     dead_by_stream = {s: n for s, probe, n in counts["dead"] if not probe}
+    probe_rows = sum(n for _s, probe, n in counts["dead"] if probe)
     checks = []
     for stream, table in spec.accepted.items():
         acc, dl = counts["counts"].get(table, 0), dead_by_stream.get(stream, 0)
@@ -532,7 +533,8 @@ def soak(spec: FlowSpec, broker: str, replay: Path, work: Path, rate: float, sec
         pct(lat, 0.99), pct(last_min, 0.99),
         row_lat[0], row_lat[1], max((m for _t, m in rss), default=0.0), steady[0][1] if steady else 0.0,
         rss[-1][1] if rss else 0.0, slope_mb_per_min(steady),
-        "; ".join(checks) + f"; probes {len(watch.latencies)}/{probes} back" + f"; counts {counts['counts']}")
+        "; ".join(checks) + f"; probes {len(watch.latencies)}/{probes} back, "
+        f"{probe_rows}/{probes} in the warehouse" + f"; counts {counts['counts']}")
 
 
 def calibrate(spec: FlowSpec, broker: str, replay: Path, work: Path, n: int) -> tuple[float, float, int]:
