@@ -78,6 +78,18 @@ def _alert(d: Decision, status: Literal["open", "resolved"] = "open") -> Alert |
     return a if status == "open" else a.with_status("resolved", p.lpr_ts)
 
 
+#: Risk flags in the order an alert lists them (as :meth:`RiskHistory.flags` finds them).
+RISK_FLAGS = ("hazardous_goods", "plate_recent_divert", "container_inside", "notice_after_truck")
+#: Notices whose risk flags are remembered (for flags a passage processed after them adds).
+NOTICE_FLAGS_KEPT = 50_000
+
+
+def _risk_alert(n: Notice, flags: tuple[str, ...]) -> Emitted:
+    return Emitted("alert", alert=Alert(
+        "gate_risk", "info", "notice", n.notice_id, n.ts, n.ts, f"pre-gate notice for {n.plate}: {', '.join(flags)}",
+        {"plate": n.plate, "flags": list(flags), "containers": list(n.numbers)}, flow=FLOW))
+
+
 #: Declarations with gate exits held before the oldest are forgotten, and how long one is kept after its last exit.
 EXITS_BOUND = 4096
 EXITS_KEPT = timedelta(days=30)
@@ -106,6 +118,8 @@ class PregateJoin:
         self.exits: dict[str, dict[str, GateExit]] = {}
         #: event time of the last scan bounding ``exits``
         self.exits_pruned_at: datetime | None = None
+        #: (notice id, version time) → the risk flags its alert carries (the most recent notices)
+        self.notice_flags: OrderedDict[tuple[str, datetime], tuple[str, ...]] = OrderedDict()
         #: the containers flow's exit answers and declaration balances, as of event time
         self.status = ExitStatusBook()
 
@@ -141,6 +155,7 @@ class PregateJoin:
             self.recent.popitem(last=False)
         out = [Emitted("decision", d, edition, wall=wall)]
         self.risk.record(d)
+        out += self._late_risk(d)
         self._deduct(d, prev[0] if prev is not None else None)
         if prev is not None and (nid := prev[0].notice_id) is not None and (d.decision != "open"
                                                                            or d.notice_id != nid):
@@ -189,6 +204,43 @@ class PregateJoin:
         for no in [k for k, rows in self.exits.items() if not rows or max(g.ts for g in rows.values()) < cut]:
             del self.exits[no]
 
+    def _flagged(self, n: Notice, flags: tuple[str, ...]) -> None:
+        self.notice_flags[(n.notice_id, n.ts)] = flags
+        self.notice_flags.move_to_end((n.notice_id, n.ts))
+        while len(self.notice_flags) > NOTICE_FLAGS_KEPT:
+            self.notice_flags.popitem(last=False)
+
+    def _late_risk(self, d: Decision) -> list[Emitted]:
+        """Risk flags a decision adds to notices the join already saw, sent after the passage.
+
+        Items of one batch reach the join in an order that depends on batching (notices come straight from the
+        input, passages through the lanes): a notice sent after a passage may be flagged before the passage is
+        recorded. The flags the passage implies are added then, and the notice's alert is sent again with all its
+        flags (same alert id), so the alerts are those of event-time order whatever the batching.
+        """
+        p, t = d.passage, d.passage.lpr_ts
+        if p.plate is None:
+            return []
+        divert = d.decision == "divert"
+        unnotified = d.notice is None or d.decision != "open"
+        if not (divert or unnotified):
+            return []
+        out: list[Emitted] = []
+        for n in self.book.after(p.plate, t, max(self.risk.divert_window, self.risk.late_window)):
+            old = self.notice_flags.get((n.notice_id, n.ts))
+            if old is None:
+                continue  # not seen yet: flagged, with this passage, when it comes
+            implied = set(old)
+            if divert and n.ts - self.risk.divert_window <= t <= n.ts:
+                implied.add("plate_recent_divert")
+            if unnotified and n.ts - self.risk.late_window <= t < n.ts:
+                implied.add("notice_after_truck")
+            flags = tuple(f for f in RISK_FLAGS if f in implied)
+            if flags != old:
+                self._flagged(n, flags)
+                out.append(_risk_alert(n, flags))
+        return out
+
     def on_passage(self, p: PassageView, wall: datetime | None = None) -> list[Emitted]:
         """Decide a passage (at its LPR frame, or a later edition of it)."""
         return self._emit(self._decide(p), wall or datetime.now(UTC))
@@ -217,11 +269,9 @@ class PregateJoin:
         now = wall or datetime.now(UTC)
         out: list[Emitted] = []
         flags = self.risk.flags(n)
+        self._flagged(n, flags)
         if flags:
-            out.append(Emitted("alert", alert=Alert(
-                "gate_risk", "info", "notice", n.notice_id, n.ts, n.ts,
-                f"pre-gate notice for {n.plate}: {', '.join(flags)}",
-                {"plate": n.plate, "flags": list(flags), "containers": list(n.numbers)}, flow=FLOW)))
+            out.append(_risk_alert(n, flags))
         numbers = set(n.numbers)
         for d, _e in list(self.recent.values()):
             p = d.passage

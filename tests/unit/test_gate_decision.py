@@ -275,3 +275,29 @@ def test_gate_exits_are_bounded_and_scanned_at_most_once_an_event_hour():
     last = T + step * (EXITS_BOUND + over - 1) + EXITS_KEPT + timedelta(days=1)
     exit_at(EXITS_BOUND + over, last)
     assert list(j.exits) == [f"EX-{EXITS_BOUND + over}"]
+
+
+def test_risk_flags_of_a_notice_do_not_depend_on_whether_the_passage_before_it_was_processed_first():
+    """Items of one batch reach the join in a batching-dependent order (notices straight from the input, passages
+    through the lanes). A truck without a notice at 08:00 (diverted: no_notice), its notice sent at 08:10: its alert
+    must carry plate_recent_divert and notice_after_truck (gate_risk.py) in both orders."""
+    truck = passage("P1", plate="34 RK 1001", containers=(C2,), ts=T)
+    late = decode_notice(notice("N9", ts=T + timedelta(minutes=10), plate="34 RK 1001",
+                                containers=[{"number": C2, "size_type": "42G1", "load_status": "full",
+                                             "seal_no": "S1"}]))
+
+    def final_alerts(order: str) -> dict[str, tuple[str, ...]]:
+        j = PregateJoin()
+        out = []
+        j.on_notice(decode_notice(notice("N0", ts=T - timedelta(minutes=5), plate="06 AB 202")))  # the feed is up
+        for item in (truck, late) if order == "event time" else (late, truck):
+            out += j.on_notice(item) if not isinstance(item, PassageView) else j.on_passage(item)
+        alerts = {}
+        for e in out:  # the last version of each alert is what the warehouse keeps
+            if e.alert is not None and e.alert.kind == "gate_risk":
+                alerts[e.alert.alert_id] = tuple(e.alert.details["flags"])
+        return alerts
+
+    want = final_alerts("event time")
+    assert list(want.values()) == [("plate_recent_divert", "notice_after_truck")]
+    assert final_alerts("notice first") == want
