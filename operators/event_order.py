@@ -16,14 +16,15 @@ partition's high watermark sends a *poll mark* (at most one every half second; s
 :mod:`connectors.kafka_poll_marks`), and its end of input (``--no-tail``) an end mark.
 A source that sends marks is idle once its polls have found nothing for ``idle_s``, and at once when it ended;
 a source with records waiting is never idle, however long the worker takes to come back to it (a partition whose
-fetches stall holds the others back: the buffer waits for it, up to ``max_buffer`` events). Without marks (an
-input that sends none) a source is idle after ``idle_s`` without a record.
+fetches stall holds the others back: the buffer waits for it, up to ``max_buffer`` events or ``max_bytes``).
+Without marks (an input that sends none) a source is idle after ``idle_s`` without a record.
 Arrival time advances at most ``max_step_s`` between two calls: the flow calls the buffer at least every second
 while it holds events, so a longer gap means the worker was busy downstream (a batch of camera frames analysed,
 a warehouse insert), not that the sources were silent — they could not deliver while the worker was busy. Without
 this cap a backlog slower to process than ``idle_s`` made every other partition look idle, and its events were
 overtaken.
-The buffer is bounded: past ``max_buffer`` events the oldest are released anyway. Events of the same instant
+The buffer is bounded: past ``max_buffer`` events or ``max_bytes`` of payload (camera frames are ~170 KB each)
+the oldest are released anyway. Events of the same instant
 leave ordered by stream and bytes, never by arrival, so how topics are partitioned does not change results.
 
 Events without a readable ``ts`` are released at once (the decoder dead-letters them with the reason).
@@ -81,6 +82,7 @@ class EventTimeOrder:
     Attributes:
         idle_s: A source silent this long (arrival time) no longer holds the watermark.
         max_buffer: Most events held; beyond it the oldest are released.
+        max_bytes: Most payload bytes held; beyond it the oldest are released.
         pending: Topics (or ``topic/partition`` sources) expected but not heard from yet.
         pending_s: How long (arrival time, from the first event) expected topics are waited for.
         max_step_s: Most arrival time one call advances the buffer's clock by (the flow calls it at least every
@@ -92,6 +94,9 @@ class EventTimeOrder:
     pending: set[str] = field(default_factory=set)
     pending_s: float = 15.0
     max_step_s: float = 1.5
+    max_bytes: int = 256 * 1024 * 1024
+    #: payload bytes held
+    held_bytes: int = 0
     # (ts, stream, payload, seq, event): events of the same instant leave in an order that does not depend on
     # arrival (partitioning, poll timing), so same-instant documents and readings apply alike in every run
     heap: list[tuple[str, str, bytes, int, RawEvent]] = field(default_factory=list)
@@ -147,11 +152,14 @@ class EventTimeOrder:
                 self.latest[src] = key
             payload = raw.payload if isinstance(raw.payload, bytes) else raw.payload.encode()
             heapq.heappush(self.heap, (key, raw.stream, payload, self.seq, raw))
+            self.held_bytes += len(payload)
             self.seq += 1
         mark = self.watermark()
         heap = self.heap
-        while heap and (heap[0][0] <= mark or len(heap) > self.max_buffer):
-            out.append(heapq.heappop(heap)[4])
+        while heap and (heap[0][0] <= mark or len(heap) > self.max_buffer or self.held_bytes > self.max_bytes):
+            item = heapq.heappop(heap)
+            self.held_bytes -= len(item[2])
+            out.append(item[4])
         return out
 
     def watermark(self) -> str:
@@ -195,4 +203,5 @@ class EventTimeOrder:
     def flush(self) -> list[RawEvent]:
         """Everything still held, in event-time order (end of input)."""
         out = [heapq.heappop(self.heap)[4] for _ in range(len(self.heap))]
+        self.held_bytes = 0
         return out

@@ -190,3 +190,13 @@ def test_an_expected_partition_that_polls_empty_does_not_hold_the_start():
     o = EventTimeOrder(idle_s=5.0, pending={"r/0", "r/1"}, pending_s=15.0)
     assert o.push([ev("r", 0, 0, 1)], now=0.0) == []  # r/1 not heard from yet
     assert seconds(o.push([mark("r", 1)], now=0.5)) == [1]  # r/1 is empty: nothing to wait for
+
+
+def test_the_buffer_is_bounded_in_bytes_too():
+    """Frames are large: a partition holding the watermark back must not let the buffer hold gigabytes."""
+    o = EventTimeOrder(idle_s=100.0, max_bytes=3 * len(ev("a", 0, 0, 10).payload) + 10)
+    assert seconds(o.push([ev("b", 0, 0, 1)], now=0.0)) == [1]  # b holds the watermark at 1 s
+    out = o.push([ev("a", 0, i, 10 + i) for i in range(5)], now=0.5)
+    assert seconds(out) == [10, 11]  # 5 held would pass max_bytes: the oldest two go
+    assert o.held_bytes == sum(len(ev("a", 0, i, 10 + i).payload) for i in (2, 3, 4))
+    assert seconds(o.flush()) == [12, 13, 14] and o.held_bytes == 0
