@@ -143,7 +143,7 @@ def interrupted(exc: BaseException) -> bool:
 
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """While in the block, SIGTERM raises KeyboardInterrupt, as Ctrl-C does.
+    """While in the block, SIGTERM and SIGINT raise KeyboardInterrupt.
 
     SIGTERM is how Kubernetes and Compose stop a container: the flow then ends through the same path as Ctrl-C (its
     buffered rows written) instead of dying at once. The previous handler is restored on exit.
@@ -155,11 +155,13 @@ def terminate_as_interrupt() -> Iterator[None]:
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    # SIGINT too: a shell starting a job in the background without job control makes it ignore SIGINT
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
@@ -181,6 +183,7 @@ def run_flow(flow_name: str, cfg: Config, opts: RunOptions) -> RunResult:
             execute(flow, opts.scaling, timedelta(seconds=1), recovery)
     except Exception as exc:  # Bytewax wraps the KeyboardInterrupt raised in a step (as its cause)
         if not interrupted(exc):
+            sink.stop_flushers()  # a crash writes nothing more (Bytewax does not close the sink then)
             raise
         sink.flush_open()  # stopped (Ctrl-C, SIGTERM): write what the sink still buffers, then stop
         raise KeyboardInterrupt from exc

@@ -187,7 +187,7 @@ class WarehouseWriter:
         token = _batch_token(table, arrow)
         with_retries(f"insert into {name}", lambda: self.client.insert_arrow(
             name, arrow, settings={"insert_deduplication_token": token}), self.retry, self.sleep)
-        del self._buffers[table]
+        self._buffers.pop(table, None)
         self._counts.pop(table, None)
         self._since.pop(table, None)
         self.inserts += 1
@@ -287,6 +287,11 @@ class _WarehousePartition(StatelessSinkPartition[Rows]):
         with self.lock:
             self.writer.flush_all()
 
+    def stop_flusher(self) -> None:
+        """Stop the background flusher without writing (the flow failed: nothing more is written)."""
+        self.stopping.set()
+        self.flusher.join()
+
     def close(self) -> None:
         self.stopping.set()
         self.flusher.join()
@@ -339,4 +344,10 @@ class WarehouseSink(DynamicSink[Rows]):
         """
         for part in self.partitions:
             part.flush_all()
+            part.stop_flusher()
+
+    def stop_flushers(self) -> None:
+        """Stop every partition's background flusher (a failed flow: Bytewax does not close its sink)."""
+        for part in self.partitions:
+            part.stop_flusher()
 
