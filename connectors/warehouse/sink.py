@@ -187,7 +187,7 @@ class WarehouseWriter:
         token = _batch_token(table, arrow)
         with_retries(f"insert into {name}", lambda: self.client.insert_arrow(
             name, arrow, settings={"insert_deduplication_token": token}), self.retry, self.sleep)
-        self._buffers.pop(table, None)
+        del self._buffers[table]
         self._counts.pop(table, None)
         self._since.pop(table, None)
         self.inserts += 1
@@ -293,8 +293,7 @@ class _WarehousePartition(StatelessSinkPartition[Rows]):
         self.flusher.join()
 
     def close(self) -> None:
-        self.stopping.set()
-        self.flusher.join()
+        self.stop_flusher()
         with self.lock:
             self._raise_failed()
             self.writer.flush_all()

@@ -239,14 +239,16 @@ def test_crash_mid_run_then_resume_from_the_snapshot_gives_the_same_certificates
 
         def write_batch(self, items):
             super().write_batch(items)
-            self.writer.flush_all()
+            self.flush_all()
             CrashingPartition.calls += 1
             if CrashingPartition.calls == 5:
                 raise CrashError("worker killed")
 
     class CrashingSink(WarehouseSink):
         def build(self, step_id, worker_index, worker_count):
-            return CrashingPartition(super().build(step_id, worker_index, worker_count).writer)
+            plain = super().build(step_id, worker_index, worker_count)
+            plain.stop_flusher()  # its writer is the crashing partition's now (one flusher per writer)
+            return CrashingPartition(plain.writer)
 
     rec = tmp_path / "recovery"
     rec.mkdir()
