@@ -27,7 +27,7 @@ from operators.alerts import Alert
 from operators.declaration_balance import Balance
 from operators.exit_status import ContainerExit, ExitStatus, ExitStatusBook, GateExit, balance_as_of
 from operators.gate_decision import Decision, DecisionPolicy, PassageView, decide, exit_figures
-from operators.gate_risk import RiskHistory
+from operators.gate_risk import RiskHistory, ordered_flags
 from operators.pregate import Notice, NoticeBook
 
 FLOW = "gate"
@@ -78,8 +78,6 @@ def _alert(d: Decision, status: Literal["open", "resolved"] = "open") -> Alert |
     return a if status == "open" else a.with_status("resolved", p.lpr_ts)
 
 
-#: Risk flags in the order an alert lists them (as :meth:`RiskHistory.flags` finds them).
-RISK_FLAGS = ("hazardous_goods", "plate_recent_divert", "container_inside", "notice_after_truck")
 #: Notices whose risk flags are remembered (for flags a passage processed after them adds).
 NOTICE_FLAGS_KEPT = 50_000
 
@@ -218,24 +216,15 @@ class PregateJoin:
         recorded. The flags the passage implies are added then, and the notice's alert is sent again with all its
         flags (same alert id), so the alerts are those of event-time order whatever the batching.
         """
-        p, t = d.passage, d.passage.lpr_ts
+        p = d.passage
         if p.plate is None:
             return []
-        divert = d.decision == "divert"
-        unnotified = d.notice is None or d.decision != "open"
-        if not (divert or unnotified):
-            return []
         out: list[Emitted] = []
-        for n in self.book.after(p.plate, t, max(self.risk.divert_window, self.risk.late_window)):
+        for n in self.book.after(p.plate, p.lpr_ts, self.risk.lookback):
             old = self.notice_flags.get((n.notice_id, n.ts))
             if old is None:
                 continue  # not seen yet: flagged, with this passage, when it comes
-            implied = set(old)
-            if divert and n.ts - self.risk.divert_window <= t <= n.ts:
-                implied.add("plate_recent_divert")
-            if unnotified and n.ts - self.risk.late_window <= t < n.ts:
-                implied.add("notice_after_truck")
-            flags = tuple(f for f in RISK_FLAGS if f in implied)
+            flags = ordered_flags(set(old) | self.risk.implied(d, n))
             if flags != old:
                 self._flagged(n, flags)
                 out.append(_risk_alert(n, flags))

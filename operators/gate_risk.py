@@ -18,6 +18,14 @@ from datetime import datetime, timedelta
 from operators.gate_decision import Decision
 from operators.pregate import Notice
 
+#: Risk flags in the order an alert lists them.
+RISK_FLAGS = ("hazardous_goods", "plate_recent_divert", "container_inside", "notice_after_truck")
+
+
+def _marks(d: Decision) -> tuple[bool, bool]:
+    """Whether a decision is a divert, and a passage without an opening notice (what the history records)."""
+    return d.decision == "divert", d.notice is None or d.decision != "open"
+
 
 class RiskHistory:
     """What the gate remembers for risk flags (diverts, containers inside, passages without a notice).
@@ -42,9 +50,10 @@ class RiskHistory:
     def record(self, d: Decision) -> None:
         """Learn from a decision (diverts, registered containers, passages without an opening notice)."""
         p, t = d.passage, d.passage.lpr_ts
-        if p.plate is not None and d.decision == "divert":
+        diverted, unnotified = _marks(d)
+        if p.plate is not None and diverted:
             self.diverts[p.plate] = max(t, self.diverts.get(p.plate, t))
-        if p.plate is not None and (d.notice is None or d.decision != "open"):
+        if p.plate is not None and unnotified:
             self.unnotified[p.plate] = max(t, self.unnotified.get(p.plate, t))
         if d.decision == "open" and d.notice is not None:
             for c in d.notice.numbers:
@@ -56,19 +65,36 @@ class RiskHistory:
 
     def flags(self, n: Notice) -> tuple[str, ...]:
         """Risk flags of a notice at its sending time."""
-        out: list[str] = []
+        found = self._passage_flags(n, self.diverts.get(n.plate), self.unnotified.get(n.plate))
         if n.hazardous:
-            out.append("hazardous_goods")
-        last = self.diverts.get(n.plate)
-        if last is not None and n.ts - self.divert_window <= last <= n.ts:
-            out.append("plate_recent_divert")
+            found.add("hazardous_goods")
         if n.direction == "in" and any(c in self.inside and self.inside[c] <= n.ts for c in n.numbers):
-            out.append("container_inside")
-        passed = self.unnotified.get(n.plate)
-        if passed is not None and n.ts - self.late_window <= passed < n.ts:
-            out.append("notice_after_truck")
+            found.add("container_inside")
         self._tick(n.ts)
-        return tuple(out)
+        return ordered_flags(found)
+
+    def _passage_flags(self, n: Notice, diverted_at: datetime | None, unnotified_at: datetime | None) -> set[str]:
+        """The flags a divert and a passage without a notice of the plate, at those times, give a notice."""
+        out = set()
+        if diverted_at is not None and n.ts - self.divert_window <= diverted_at <= n.ts:
+            out.add("plate_recent_divert")
+        if unnotified_at is not None and n.ts - self.late_window <= unnotified_at < n.ts:
+            out.add("notice_after_truck")
+        return out
+
+    @property
+    def lookback(self) -> timedelta:
+        """How long after a passage a notice can still get a flag from it."""
+        return max(self.divert_window, self.late_window)
+
+    def implied(self, d: Decision, n: Notice) -> set[str]:
+        """The flags decision ``d`` gives notice ``n`` (same plate, sent after it).
+
+        What :meth:`flags` would have found had ``d`` been recorded first.
+        """
+        diverted, unnotified = _marks(d)
+        t = d.passage.lpr_ts
+        return self._passage_flags(n, t if diverted else None, t if unnotified else None)
 
     def _tick(self, t: datetime) -> None:
         self.newest = t if self.newest is None else max(self.newest, t)
@@ -79,3 +105,8 @@ class RiskHistory:
         for table in (self.diverts, self.inside, self.unnotified):
             for k in [k for k, v in table.items() if v < cut]:
                 del table[k]
+
+
+def ordered_flags(flags: set[str]) -> tuple[str, ...]:
+    """Flags in :data:`RISK_FLAGS` order."""
+    return tuple(f for f in RISK_FLAGS if f in flags)
