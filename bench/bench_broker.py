@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
+from bench.process_memory import rss_mb  # noqa: E402
 from connectors.local_broker import start_local_broker  # noqa: E402
 
 TOPIC = "bench.meter.readings"
@@ -44,16 +45,6 @@ def reading(i: int) -> bytes:
             f'{i // 60_000 % 60:02d}:{i // 1000 % 60:02d}.{i % 1000:03d}Z","flow_m3h":{800 + i % 97 * 0.5:.3f},'
             f'"totalizer_m3":{i * 0.0123:.4f},"temp_c":{14 + i % 13 * 0.1:.2f},"pressure_bar":'
             f'{4.2 + i % 7 * 0.01:.3f},"density_kgm3":835.4,"status":"OK","seq":{i}}}').encode()
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 @dataclass
@@ -138,7 +129,7 @@ def run_broker(kind: str, partitions: int, batch: int, levels: list[int], stall_
                   + (f", STALLED after {n:,} (no record for {stall_s:.0f} s)" if stalled else ""), flush=True)
             if stalled:
                 break
-        rss = {role: rss_mb(pid) for role, pid in broker.pids().items()}
+        rss = {role: mb if (mb := rss_mb(pid)) is not None else float("nan") for role, pid in broker.pids().items()}
     finally:
         broker.close()
     return stages, rss

@@ -68,6 +68,7 @@ sys.path.insert(0, str(ROOT))
 from confluent_kafka import Consumer, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
+from bench.process_memory import rss_mb  # noqa: E402
 from connectors.local_broker import start_local_broker  # noqa: E402
 from connectors.simulate import camera_soak  # noqa: E402
 from operators.events import ts_text  # noqa: E402
@@ -347,17 +348,6 @@ def warehouse_counts(data_dir: Path) -> dict[str, Any]:
         raise RuntimeError(res.stderr[-2000:])
     out: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
     return out
-
-
-def rss_mb(pid: int) -> float | None:
-    """Resident set size of a process from /proc (MB), ``None`` once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:

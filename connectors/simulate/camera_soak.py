@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from connectors.frames import ERROR_HEADER, frame_event
 from connectors.simulate.camera_streams import FRAMES_DIR, MANIFEST, default_start, demo_cameras, write_streams
+from operators.camera_frames import STREAM_CAMERA_FRAMES
 from operators.events import iso_ms, parse_ts
 
 #: Seconds of event time one simulated cycle covers (the demo cameras' events start at mid-cycle).
@@ -144,13 +146,22 @@ def count_frames(replay: Path) -> int:
 
 
 def frame_records(replay: Path, limit: int | None = None) -> Iterator[FrameRecord]:
-    """The frames of a replay directory as Kafka records, in manifest order (see the module docstring)."""
+    """The frames of a replay directory as Kafka records, in manifest order (see the module docstring).
+
+    Each is the replay source's event of its line (:func:`connectors.frames.frame_event`) without the ``file``
+    header.
+
+    Raises:
+        ValueError: A manifest line the replay source would dead-letter (not JSON, or its file missing).
+    """
     folder = replay / FRAMES_DIR
     with (folder / MANIFEST).open(encoding="utf-8") as lines:
         for n, line in enumerate(lines):
             if limit is not None and n >= limit:
                 return
-            meta = json.loads(line)
-            data = (folder / str(meta.pop("file"))).read_bytes()
-            yield FrameRecord(str(meta["camera_id"]), str(meta["ts"]), data,
-                              tuple((str(k), str(v).encode()) for k, v in meta.items() if v is not None))
+            raw = frame_event(folder, line.rstrip("\n"), str(n), STREAM_CAMERA_FRAMES)
+            meta = {k: v.decode() for k, v in raw.headers}
+            if ERROR_HEADER in meta:
+                raise ValueError(f"{folder / MANIFEST}:{n + 1}: {meta[ERROR_HEADER]}")
+            data = raw.payload if isinstance(raw.payload, bytes) else raw.payload.encode()
+            yield FrameRecord(meta["camera_id"], meta["ts"], data, tuple(h for h in raw.headers if h[0] != "file"))

@@ -251,11 +251,16 @@ def simulate_shift(out: Path, sc: ShiftScenario | None = None) -> list[dict[str,
     Raises:
         ValueError: When the random draw left the pre-gate feed silent for 25 minutes outside the outage.
     """
-    reads, notices, truth = _generate(sc or ShiftScenario())
+    shift = _generate(sc or ShiftScenario())
+    _write(out, shift)
+    return shift[2]
+
+
+def _write(out: Path, shift: _Shift) -> None:
+    """The files of a shift (:data:`SHIFT_FILES`) in ``out`` (created)."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, records in zip(SHIFT_FILES, (reads, notices, truth), strict=True):
+    for name, records in zip(SHIFT_FILES, shift, strict=True):
         (out / name).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return truth
 
 
 def _generate(sc: ShiftScenario) -> _Shift:
@@ -406,18 +411,16 @@ def simulate_shifts(out: Path, sc: ShiftScenario, tiles: int) -> dict[str, int]:
     span = timedelta(hours=sc.hours)
     outage_at, outage = timedelta(hours=sc.outage_at_h), timedelta(minutes=sc.outage_min)
     for k in range(tiles):
-        reads, notices, truth = _generate(tile_scenario(sc, k))
-        for n in notices:  # the outage of another tile: the feed must stay silent there and just before
+        shift = _generate(tile_scenario(sc, k))
+        for n in shift[1]:  # the outage of another tile: the feed must stay silent there and just before
             ts = datetime.fromisoformat(n["ts"])
             j0 = (ts - sc.start) // span
             for j in (j0 - 1, j0, j0 + 1):
                 t0 = sc.start + span * j + outage_at
                 if j != k and 0 <= j < tiles and t0 - 2 * _OUTAGE_AFTER <= ts < t0 + outage + timedelta(minutes=5):
                     raise ValueError(f"notice {n['notice_id']} of tile {k} falls in the outage of tile {j}")
-        (parts / str(k)).mkdir(parents=True)
-        for name, records in zip(SHIFT_FILES, (reads, notices, truth), strict=True):
-            (parts / str(k) / name).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        del reads, notices, truth
+        _write(parts / str(k), shift)
+        del shift
     counts: dict[str, int] = {}
     for name, field in zip(SHIFT_FILES, ("ts", "ts", "lpr_ts"), strict=True):
         key = _text_field(field)
